@@ -1,0 +1,89 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// cozebridge: a Coze-on-Discord bridge with a C ABI core, a plugin host, and a
+/// wire-faithful Discord emulator used by every test and benchmark.
+let package = Package(
+    name: "cozebridge",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "DiscordWire", targets: ["DiscordWire"]),
+        .library(name: "DiscordEmulator", targets: ["DiscordEmulator"]),
+        .executable(name: "discord-emulator", targets: ["discord-emulator"]),
+        .library(name: "CozeCore", targets: ["CozeCore"]),
+        .library(
+            name: "cozebridge",
+            type: .dynamic,
+            targets: ["CCozeBridge"]
+        ),
+        .executable(name: "cozebridge-host", targets: ["host"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+    ],
+    targets: [
+        // System zlib, for gateway `zlib-stream` transport compression (both directions).
+        .target(
+            name: "CZlib",
+            linkerSettings: [.linkedLibrary("z")]
+        ),
+        // Discord wire-level vocabulary shared by the emulator and the client:
+        // JSON values, snowflakes, gateway opcodes and intents, zlib-stream.
+        .target(
+            name: "DiscordWire",
+            dependencies: [
+                "CZlib",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
+        .target(
+            name: "DiscordEmulator",
+            dependencies: [
+                "DiscordWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
+        .executableTarget(
+            name: "discord-emulator",
+            dependencies: [
+                "DiscordEmulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .target(
+            name: "CozeCore",
+            dependencies: ["DiscordWire"]
+        ),
+        .target(
+            name: "CCozeBridge",
+            dependencies: ["CozeCore"]
+        ),
+        .executableTarget(
+            name: "host",
+            dependencies: []
+        ),
+        .testTarget(
+            name: "DiscordWireTests",
+            dependencies: ["DiscordWire"]
+        ),
+        .testTarget(
+            name: "DiscordEmulatorTests",
+            dependencies: [
+                "DiscordEmulator",
+                "DiscordWire",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ]
+        ),
+    ]
+)

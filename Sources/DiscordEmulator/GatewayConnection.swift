@@ -1,0 +1,77 @@
+import DiscordWire
+import NIOCore
+import NIOWebSocket
+
+/// One gateway WebSocket as the world sees it: a thread-safe way to send payloads in order.
+///
+/// Sends may come from any thread; they are queued onto the channel's event loop in call order,
+/// where the connection's single zlib stream (if any) compresses them one after another.
+final class GatewayConnection: Sendable {
+    /// Transport compression the client asked for in the URL.
+    enum Compression: String, Sendable {
+        case none
+        case zlibStream = "zlib-stream"
+    }
+
+    let channel: any Channel
+    let compression: Compression
+    private let compressor: NIOLoopBoundBox<ZlibStreamCompressor?>
+
+    init(channel: any Channel, compression: Compression) {
+        self.channel = channel
+        self.compression = compression
+        self.compressor = NIOLoopBoundBox(
+            compression == .zlibStream ? ZlibStreamCompressor() : nil, eventLoop: channel.eventLoop)
+    }
+
+    /// Sends one gateway payload (JSON bytes) as one frame.
+    func send(_ payload: [UInt8]) {
+        let eventLoop = channel.eventLoop
+        if eventLoop.inEventLoop {
+            write(payload)
+        } else {
+            eventLoop.execute { self.write(payload) }
+        }
+    }
+
+    private func write(_ payload: [UInt8]) {
+        guard channel.isActive else { return }
+        let frame: WebSocketFrame
+        if let compressor = compressor.value {
+            let compressed = compressor.compress(payload)
+            frame = WebSocketFrame(fin: true, opcode: .binary, data: channel.allocator.buffer(bytes: compressed))
+        } else {
+            frame = WebSocketFrame(fin: true, opcode: .text, data: channel.allocator.buffer(bytes: payload))
+        }
+        channel.writeAndFlush(frame, promise: nil)
+    }
+
+    /// Closes the WebSocket with a close frame carrying `code`, as Discord does for gateway errors.
+    func close(code: UInt16, reason: String) {
+        channel.eventLoop.execute {
+            guard self.channel.isActive else { return }
+            var buffer = self.channel.allocator.buffer(capacity: 2 + reason.utf8.count)
+            buffer.writeInteger(code)
+            buffer.writeString(reason)
+            let frame = WebSocketFrame(fin: true, opcode: .connectionClose, data: buffer)
+            self.channel.writeAndFlush(frame).whenComplete { _ in
+                self.channel.close(promise: nil)
+            }
+        }
+    }
+
+    /// Drops the TCP connection without a close frame, like a network failure.
+    func drop() {
+        channel.close(promise: nil)
+    }
+
+    /// Serializes a non-dispatch payload: `{"op":…,"d":…,"s":null,"t":null}`.
+    static func controlPayload(_ opcode: GatewayOpcode, _ data: JSONValue) -> [UInt8] {
+        JSONValue.object(["op": JSONValue(opcode.rawValue), "d": data, "s": nil, "t": nil]).serializedBytes()
+    }
+}
+
+extension GatewayConnection: Hashable {
+    static func == (lhs: GatewayConnection, rhs: GatewayConnection) -> Bool { lhs === rhs }
+    func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(self)) }
+}

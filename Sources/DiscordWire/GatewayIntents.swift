@@ -1,0 +1,42 @@
+/// Gateway intents: which events an identity receives.
+public struct GatewayIntents: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt64
+    public init(rawValue: UInt64) { self.rawValue = rawValue }
+
+    public static let guilds = GatewayIntents(rawValue: 1 << 0)
+    public static let guildMembers = GatewayIntents(rawValue: 1 << 1)
+    public static let guildModeration = GatewayIntents(rawValue: 1 << 2)
+    public static let guildExpressions = GatewayIntents(rawValue: 1 << 3)
+    public static let guildIntegrations = GatewayIntents(rawValue: 1 << 4)
+    public static let guildWebhooks = GatewayIntents(rawValue: 1 << 5)
+    public static let guildInvites = GatewayIntents(rawValue: 1 << 6)
+    public static let guildVoiceStates = GatewayIntents(rawValue: 1 << 7)
+    public static let guildPresences = GatewayIntents(rawValue: 1 << 8)
+    public static let guildMessages = GatewayIntents(rawValue: 1 << 9)
+    public static let guildMessageReactions = GatewayIntents(rawValue: 1 << 10)
+    public static let guildMessageTyping = GatewayIntents(rawValue: 1 << 11)
+    public static let directMessages = GatewayIntents(rawValue: 1 << 12)
+    public static let directMessageReactions = GatewayIntents(rawValue: 1 << 13)
+    public static let directMessageTyping = GatewayIntents(rawValue: 1 << 14)
+    public static let messageContent = GatewayIntents(rawValue: 1 << 15)
+    public static let guildScheduledEvents = GatewayIntents(rawValue: 1 << 16)
+    public static let autoModerationConfiguration = GatewayIntents(rawValue: 1 << 20)
+    public static let autoModerationExecution = GatewayIntents(rawValue: 1 << 21)
+    public static let guildMessagePolls = GatewayIntents(rawValue: 1 << 24)
+    public static let directMessagePolls = GatewayIntents(rawValue: 1 << 25)
+
+    /// Every intent Discord defines; other bits are refused with close code 4013.
+    public static let all: GatewayIntents = [
+        .guilds, .guildMembers, .guildModeration, .guildExpressions, .guildIntegrations, .guildWebhooks,
+        .guildInvites, .guildVoiceStates, .guildPresences, .guildMessages, .guildMessageReactions,
+        .guildMessageTyping, .directMessages, .directMessageReactions, .directMessageTyping, .messageContent,
+        .guildScheduledEvents, .autoModerationConfiguration, .autoModerationExecution, .guildMessagePolls,
+        .directMessagePolls,
+    ]
+
+    /// Intents an application must have enabled in its settings (close code 4014 otherwise).
+    public static let privileged: GatewayIntents = [.guildMembers, .guildPresences, .messageContent]
+
+    /// What a bridge needs: guilds, guild messages and their content, and typing.
+    public static let bridge: GatewayIntents = [.guilds, .guildMessages, .messageContent, .guildMessageTyping]
+}
