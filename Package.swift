@@ -36,6 +36,9 @@ let package = Package(
             dependencies: [
                 "CZlib",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
@@ -55,6 +58,16 @@ let package = Package(
             dependencies: [
                 "DiscordEmulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // bench/emulator-edits: how many Coze edits per second the emulator delivers to one client.
+        .executableTarget(
+            name: "emulator-bench",
+            dependencies: [
+                "DiscordEmulator",
+                "DiscordWire",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         .target(

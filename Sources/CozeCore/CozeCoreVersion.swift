@@ -1,1 +1,4 @@
-public enum CozeCoreVersion { public static let string = "0.1.0" }
+/// The version of the core library.
+public enum CozeCoreVersion {
+    public static let string = "0.1.0"
+}
