@@ -45,7 +45,8 @@ public enum CozeAnswerGenerator {
     }
 
     /// The whole reply of the `quota` scenario (Coze's own wording).
-    public static let quotaText = "You have exceeded the daily limit for sending messages to the bot. Please try again later."
+    public static let quotaText =
+        "You have exceeded the daily limit for sending messages to the bot. Please try again later."
 
     /// The phrase that makes the bot quote the previous prompt of the channel.
     public static let memoryQuestion = "what did I say before?"

@@ -68,7 +68,10 @@ final class CozeBotSimulator: Sendable {
             CozeAnswerGenerator.PromptFile(filename: $0.filename, contentType: $0.contentType, bytes: $0.bytes)
         }
         let effective = CozeAnswerGenerator.effectivePrompt(content: prompt.content, files: files)
-        let marked = CozeScenario.marked(in: prompt.content) ?? (effective == prompt.content ? nil : CozeScenario.marked(in: effective))
+        // A text file stands for the prompt, so a marker inside it counts as well.
+        let marked =
+            CozeScenario.marked(in: prompt.content)
+            ?? (effective == prompt.content ? nil : CozeScenario.marked(in: effective))
         state.withLockedValue { state in
             guard !state.isShutDown else { return }
             if prompt.authorIsBot, state.settings.ignoreBotAuthors { return }
@@ -145,8 +148,11 @@ final class CozeBotSimulator: Sendable {
         }
 
         var pace = CozeAnswerGenerator.generator(
-            seed: job.seed, text: "pace\u{0}" + CozePromptText.stripped(CozeAnswerGenerator.effectivePrompt(
-                content: job.prompt.content, files: job.files)))
+            seed: job.seed,
+            text: "pace\u{0}"
+                + CozePromptText.stripped(
+                    CozeAnswerGenerator.effectivePrompt(
+                        content: job.prompt.content, files: job.files)))
         func interval() -> Int {
             guard settings.editJitterMs > 0 else { return settings.editIntervalMs }
             let offset = Int(pace.next() % UInt64(2 * settings.editJitterMs + 1)) - settings.editJitterMs
@@ -232,21 +238,20 @@ final class CozeBotSimulator: Sendable {
         return [["type": 1, "id": 1, "components": .array(buttons)]]
     }
 
-    /// The successive contents of one message. For `rewrite`: the draft rendering of every chunk but
-    /// the last, then (when the draft differs) the properly rendered second-to-last chunk — the one
-    /// edit that is not an append — then the last chunk.
+    /// The successive contents of one message: the chunks, or for `rewrite` (with chunks c₀…cₙ₋₁
+    /// and D the draft rendering) D(c₀), …, D(cₖ), cₖ, cₖ₊₁, …, cₙ₋₁ — k being the first index
+    /// ≥ max(0, ⌊n/2⌋ − 1) with D(cₖ) ≠ cₖ, so the re-rendering edit falls in the middle and more
+    /// text follows it when the list starts early enough. When k = n − 1 the whole text is repeated
+    /// once more, so that the final edit (the one with buttons) is never the rewriting one. Text
+    /// without a list marker has no k and streams as plain chunks.
     static func renderings(of text: String, chunks count: Int, rewrite: Bool) -> [String] {
         let chunks = CozeAnswerGenerator.chunks(of: text, count: count)
         guard rewrite else { return chunks }
-        var renderings = chunks.dropLast().map(CozeAnswerGenerator.draftRendering(of:))
-        if chunks.count == 1 {
-            let draft = CozeAnswerGenerator.draftRendering(of: text)
-            if draft != text { renderings.append(draft) }
-        } else {
-            let beforeLast = chunks[chunks.count - 2]
-            if renderings.last != beforeLast { renderings.append(beforeLast) }
-        }
-        renderings.append(text)
+        let drafts = chunks.map(CozeAnswerGenerator.draftRendering(of:))
+        let earliest = max(0, chunks.count / 2 - 1)
+        guard let k = (earliest..<chunks.count).first(where: { drafts[$0] != chunks[$0] }) else { return chunks }
+        var renderings = Array(drafts[...k]) + Array(chunks[k...])
+        if k == chunks.count - 1 { renderings.append(text) }
         return renderings
     }
 

@@ -113,6 +113,7 @@ public final class DiscordEmulator: Sendable {
             spareBotUserID: world.spareBot.id, spareBotToken: world.spareBot.token, userID: world.owner.id,
             userToken: world.owner.token)
         let counters = EmulatorCounters()
+        world.counters = counters
         let faults = FaultInjector()
         let rateLimiter = RateLimiter(settings: settings.rateLimits)
         let emulator = DiscordEmulator(

@@ -16,6 +16,7 @@ final class EmulatorCounters: Sendable {
         var gatewayConnections = 0
         var identifies = 0
         var resumes = 0
+        var dispatches = 0
         var byToken: [String: PerToken] = [:]
     }
 
@@ -38,6 +39,8 @@ final class EmulatorCounters: Sendable {
     func recordGatewayConnection() { state.withLockedValue { $0.gatewayConnections += 1 } }
     func recordIdentify() { state.withLockedValue { $0.identifies += 1 } }
     func recordResume() { state.withLockedValue { $0.resumes += 1 } }
+    /// One dispatch (op 0) numbered for a session; replays on RESUME are not counted again.
+    func recordDispatch() { state.withLockedValue { $0.dispatches += 1 } }
 
     var json: JSONValue {
         state.withLockedValue { state in
@@ -45,7 +48,7 @@ final class EmulatorCounters: Sendable {
                 "requests": JSONValue(state.requests), "rate_limited": JSONValue(state.rateLimited),
                 "invalid_requests": JSONValue(state.invalidRequests), "server_errors": JSONValue(state.serverErrors),
                 "gateway_connections": JSONValue(state.gatewayConnections), "identifies": JSONValue(state.identifies),
-                "resumes": JSONValue(state.resumes),
+                "resumes": JSONValue(state.resumes), "dispatches": JSONValue(state.dispatches),
                 "by_token": .object(
                     state.byToken.mapValues {
                         ["requests": JSONValue($0.requests), "rate_limited": JSONValue($0.rateLimited)]

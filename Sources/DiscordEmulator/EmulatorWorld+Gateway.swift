@@ -31,7 +31,7 @@ extension EmulatorWorld {
             }
             expireSessionsLocked()
             let session = GatewaySession(
-                id: randomHex(count: 32), user: user, intents: intents, shard: data["shard"])
+                id: randomHex(count: 32), user: user, intents: intents, shard: data["shard"], counters: counters)
             sessions[session.id] = session
             session.connection = connection
             session.dispatch(event: "READY", data: readyJSONLocked(session).serializedBytes())

@@ -38,6 +38,8 @@ final class EmulatorWorld: @unchecked Sendable {
     var maxGuildChannels = 500
     var refuseGatewayUntilMilliseconds: UInt64 = 0
     var cozeSimulator: CozeBotSimulator?
+    /// Set once by `DiscordEmulator.start` before any connection is accepted.
+    var counters: EmulatorCounters?
 
     /// Messages of one channel, oldest first.
     struct ChannelMessages {

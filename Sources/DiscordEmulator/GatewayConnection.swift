@@ -25,13 +25,13 @@ final class GatewayConnection: Sendable {
     }
 
     /// Sends one gateway payload (JSON bytes) as one frame.
+    ///
+    /// Always queued, even from the channel's own event loop: callers hold the world lock, and a
+    /// write done inline could (on a write error) close the channel inline and re-enter the world
+    /// from `channelInactive`; an inline write could also overtake payloads queued earlier from
+    /// other threads and break the order of sequence numbers.
     func send(_ payload: [UInt8]) {
-        let eventLoop = channel.eventLoop
-        if eventLoop.inEventLoop {
-            write(payload)
-        } else {
-            eventLoop.execute { self.write(payload) }
-        }
+        channel.eventLoop.execute { self.write(payload) }
     }
 
     private func write(_ payload: [UInt8]) {
@@ -61,8 +61,11 @@ final class GatewayConnection: Sendable {
     }
 
     /// Drops the TCP connection without a close frame, like a network failure.
+    ///
+    /// Queued on the event loop: callers hold the world lock, and closing inline (when called on
+    /// this channel's loop) would run `channelInactive`, which takes that lock again.
     func drop() {
-        channel.close(promise: nil)
+        channel.eventLoop.execute { self.channel.close(promise: nil) }
     }
 
     /// Serializes a non-dispatch payload: `{"op":…,"d":…,"s":null,"t":null}`.

@@ -10,6 +10,7 @@ final class GatewaySession {
     let user: EmulatedUser
     let intents: GatewayIntents
     let shard: JSONValue?
+    let counters: EmulatorCounters?
     private(set) var sequence = 0
     private var replay: [(sequence: Int, payload: [UInt8])] = []
     private var replayStart = 0
@@ -17,16 +18,18 @@ final class GatewaySession {
     var disconnectedAtMilliseconds: UInt64?
     var invalidated = false
 
-    init(id: String, user: EmulatedUser, intents: GatewayIntents, shard: JSONValue?) {
+    init(id: String, user: EmulatedUser, intents: GatewayIntents, shard: JSONValue?, counters: EmulatorCounters? = nil) {
         self.id = id
         self.user = user
         self.intents = intents
         self.shard = shard
+        self.counters = counters
     }
 
     /// Numbers a dispatch, keeps it for replay and sends it when connected.
     func dispatch(event: String, data: [UInt8]) {
         sequence += 1
+        counters?.recordDispatch()
         var payload: [UInt8] = []
         payload.reserveCapacity(data.count + event.utf8.count + 40)
         payload.append(contentsOf: #"{"op":0,"t":""#.utf8)

@@ -83,7 +83,7 @@ public enum MultipartFormData {
         }
     }
 
-    /// Parses the readable bytes of `body` (not consumed); see ``parse(body:contentTypeHeader:)-([UInt8],_)``.
+    /// Parses the readable bytes of `body` (not consumed); see the `[UInt8]` overload.
     public static func parse(body: ByteBuffer, contentTypeHeader: String) throws(MultipartError) -> [MultipartPart] {
         let boundary = try boundary(fromContentType: contentTypeHeader)
         let result: Result<[MultipartPart], MultipartError> = body.withUnsafeReadableBytes { raw in

@@ -448,7 +448,7 @@ public final class RateLimiter: Sendable {
         family: RouteFamily, limit: Int, remaining: Int, resetAfter: Double, now: Double, scope: String
     ) -> [(String, String)] {
         // Round once to milliseconds so that Reset − now and Reset-After agree to the millisecond.
-        let resetAfterMs = Int64((max(resetAfter, 0) * 1000).rounded(.up))
+        let resetAfterMs = Int64(millisecondsRoundedUp(resetAfter))
         let resetMs = Int64((now * 1000).rounded()) + resetAfterMs
         return [
             ("X-RateLimit-Limit", String(limit)),
@@ -466,7 +466,12 @@ public final class RateLimiter: Sendable {
     }
 
     private static func roundUpToMilliseconds(_ seconds: Double) -> Double {
-        (max(seconds, 0) * 1000).rounded(.up) / 1000
+        millisecondsRoundedUp(seconds) / 1000
+    }
+
+    /// Whole milliseconds, rounded up, ignoring floating-point noise far below a millisecond.
+    private static func millisecondsRoundedUp(_ seconds: Double) -> Double {
+        max((seconds * 1000 - 1e-6).rounded(.up), 0)
     }
 
     /// `1234567` → `"1234.567"`.

@@ -47,8 +47,7 @@ public final class GatewayWebSocket: Sendable {
         guard let endpoint = WebSocketURL(url) else {
             throw GatewayWebSocketError(description: "gateway URL \(url) is not a ws://host:port/ URL")
         }
-        var query = "v=10&encoding=json"
-        if zlibStream { query += "&compress=zlib-stream" }
+        let query = zlibStream ? "v=10&encoding=json&compress=zlib-stream" : "v=10&encoding=json"
         let (stream, continuation) = AsyncStream<Event>.makeStream()
         let upgraded = try await ClientBootstrap(group: eventLoopGroup)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -71,8 +70,12 @@ public final class GatewayWebSocket: Sendable {
                     let configuration = NIOTypedHTTPClientUpgradeConfiguration<Bool>(
                         upgradeRequestHead: head, upgraders: [upgrader],
                         notUpgradingCompletionHandler: { channel in channel.eventLoop.makeSucceededFuture(false) })
+                    var pipeline = NIOUpgradableHTTPClientPipelineConfiguration(upgradeConfiguration: configuration)
+                    // HELLO often shares a TCP segment with the 101 response; dropping the bytes
+                    // that follow the response (NIO's default) would lose it.
+                    pipeline.leftOverBytesStrategy = .forwardBytes
                     let negotiated = try channel.pipeline.syncOperations.configureUpgradableHTTPClientPipeline(
-                        configuration: .init(upgradeConfiguration: configuration))
+                        configuration: pipeline)
                     return negotiated.map { (channel, $0) }
                 }
             }

@@ -40,7 +40,7 @@ public enum ZlibStreamError: Error, Sendable, Equatable, CustomStringConvertible
 
 /// The server side of `zlib-stream`: one deflate stream for one gateway connection.
 ///
-/// Each call to ``compress(_:)-(some Collection<UInt8>)`` deflates one gateway payload with `Z_SYNC_FLUSH` and
+/// Each call to `compress(_:)` deflates one gateway payload with `Z_SYNC_FLUSH` and
 /// returns bytes that end in `00 00 ff ff`; send them as exactly one binary WebSocket frame.
 /// The stream is never reset between messages, so the n-th output can only be inflated by a
 /// decompressor that has inflated outputs 1…n−1 before it, in order.
@@ -189,7 +189,7 @@ public final class ZlibStreamDecompressor {
         try feed(bytes: frame)
     }
 
-    /// Adds the readable bytes of one frame (not consumed); see ``feed(_:)-([UInt8])``.
+    /// Adds the readable bytes of one frame (not consumed); see `feed(_:)` for `[UInt8]`.
     public func feed(_ frame: ByteBuffer) throws(ZlibStreamError) -> [UInt8]? {
         try feed(bytes: frame.readableBytesView)
     }

@@ -71,7 +71,8 @@ struct CozeAnswerGeneratorTests {
     @Test func imageFilesArePrefixed() {
         let png = CozeAnswerGenerator.PromptFile(filename: "cat.PNG", contentType: nil, bytes: [1, 2, 3])
         let typed = CozeAnswerGenerator.PromptFile(filename: "blob", contentType: "image/webp", bytes: [1])
-        let other = CozeAnswerGenerator.PromptFile(filename: "a.bin", contentType: "application/octet-stream", bytes: [1])
+        let other = CozeAnswerGenerator.PromptFile(
+            filename: "a.bin", contentType: "application/octet-stream", bytes: [1])
         let answer = CozeAnswerGenerator.answer(
             prompt: "<@42> look", previousPrompt: nil, seed: 3, files: [png, other, typed])
         let direct = CozeAnswerGenerator.answer(prompt: "look", previousPrompt: nil, seed: 3)
@@ -119,7 +120,9 @@ struct CozeAnswerGeneratorTests {
     }
 
     @Test func draftRenderingRewritesListMarkers() {
-        #expect(CozeAnswerGenerator.draftRendering(of: "Intro:\n1. a\n2. b\n10.\nx 1. y") == "Intro:\n1) a\n2) b\n10)\nx 1. y")
+        #expect(
+            CozeAnswerGenerator.draftRendering(of: "Intro:\n1. a\n2. b\n10.\nx 1. y")
+                == "Intro:\n1) a\n2) b\n10)\nx 1. y")
         #expect(CozeAnswerGenerator.draftRendering(of: "1.5 is not a marker") == "1.5 is not a marker")
     }
 

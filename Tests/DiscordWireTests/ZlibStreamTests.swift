@@ -45,6 +45,12 @@ private func sampleMessages() -> [[UInt8]] {
         Array(String(repeating: "The quick brown fox jumps over the lazy dog. ", count: 20_000).utf8),
         Array(dispatch.replacingOccurrences(of: "hello world", with: "hello again").utf8),
         [0],
+        [],  // empty messages: zlib refuses a second flush without input; still framed
+        [],
+        random.bytes(32 * 1024),  // around the compressor's and decompressor's chunk sizes
+        random.bytes(64 * 1024),
+        random.bytes(64 * 1024 + 1),
+        [UInt8](repeating: 0x61, count: 64 * 1024),
     ]
     for index in 0..<50 {
         messages.append(Array(#"{"op":0,"s":\#(index),"t":"TYPING_START","d":{"channel_id":"42"}}"#.utf8))
@@ -164,7 +170,7 @@ struct ZlibStreamTests {
         // and starts with a second zlib header, which is not a valid deflate block here.
         var foreign = ZlibStreamCompressor().compress(Array("{\"op\":11}".utf8))
         foreign[2] ^= 0xFF
-        do {
+        do throws(ZlibStreamError) {
             _ = try decompressor.feed(foreign)
             Issue.record("expected an error")
         } catch {
