@@ -20,7 +20,8 @@ import Testing
     }
 
     @Test func discordTimestampFormat() {
-        #expect(WallClock.discordTimestamp(unixMilliseconds: 1_499_793_427_299) == "2017-07-11T17:27:07.299000+00:00")
+        // Expected values computed independently with Python's datetime.
+        #expect(WallClock.discordTimestamp(unixMilliseconds: 1_499_793_427_299) == "2017-07-11T17:17:07.299000+00:00")
         #expect(WallClock.discordTimestamp(unixMilliseconds: 0) == "1970-01-01T00:00:00.000000+00:00")
         #expect(WallClock.discordTimestamp(unixMilliseconds: 1_709_208_000_000) == "2024-02-29T12:00:00.000000+00:00")
     }
