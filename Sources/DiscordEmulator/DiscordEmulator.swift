@@ -54,11 +54,11 @@ public final class DiscordEmulator: Sendable {
     let rateLimiter: RateLimiter
     let coze: CozeBotSimulator
     private let scenarioJSON: NIOLockedValueBox<JSONValue>
-    private let serverChannel: any Channel
+    private let serverChannels: [any Channel]
 
     private init(
         info: Info, world: EmulatorWorld, counters: EmulatorCounters, faults: FaultInjector, rateLimiter: RateLimiter,
-        coze: CozeBotSimulator, scenario: JSONValue, serverChannel: any Channel
+        coze: CozeBotSimulator, scenario: JSONValue, serverChannels: [any Channel]
     ) {
         self.info = info
         self.world = world
@@ -67,7 +67,7 @@ public final class DiscordEmulator: Sendable {
         self.rateLimiter = rateLimiter
         self.coze = coze
         self.scenarioJSON = NIOLockedValueBox(scenario)
-        self.serverChannel = serverChannel
+        self.serverChannels = serverChannels
     }
 
     /// Starts an emulator on `host:port` (port 0 picks a free one) with `scenario` (docs/emulator.md).
@@ -94,19 +94,30 @@ public final class DiscordEmulator: Sendable {
                 }
             }
         let serverChannel = try await bootstrap.bind(host: host, port: port).get()
-        guard let boundPort = serverChannel.localAddress?.port else {
+        // The gateway gets a port of its own, as Discord's is another host: HTTP clients such as
+        // aiohttp reuse a keep-alive REST connection for the WebSocket upgrade when host and port
+        // match, and an upgrade is only possible as a connection's first request.
+        let gatewayChannel: any Channel
+        do {
+            gatewayChannel = try await bootstrap.bind(host: host, port: 0).get()
+        } catch {
             try? await serverChannel.close()
-            throw ScenarioError(description: "emulator: could not read the bound port")
+            throw error
+        }
+        guard let boundPort = serverChannel.localAddress?.port, let gatewayPort = gatewayChannel.localAddress?.port else {
+            try? await serverChannel.close()
+            try? await gatewayChannel.close()
+            throw ScenarioError(description: "emulator: could not read the bound ports")
         }
         let base = "http://\(host):\(boundPort)"
         let world = EmulatorWorld(
-            publicBaseURL: base, gatewayURL: "ws://\(host):\(boundPort)", tokenSecret: randomHex(count: 24))
+            publicBaseURL: base, gatewayURL: "ws://\(host):\(gatewayPort)", tokenSecret: randomHex(count: 24))
         world.gatewaySettings = settings.gateway
         world.maxGuildChannels = settings.maxGuildChannels
         let coze = CozeBotSimulator(world: world, settings: settings.coze, seed: settings.seed, botUserID: world.cozeBot.id)
         world.cozeSimulator = coze
         let info = Info(
-            api: "\(base)/api/v10", gateway: "ws://\(host):\(boundPort)/", control: "\(base)/_emulator", baseURL: base,
+            api: "\(base)/api/v10", gateway: "ws://\(host):\(gatewayPort)/", control: "\(base)/_emulator", baseURL: base,
             port: boundPort, guildID: world.guildID, categoryID: world.categoryID,
             generalChannelID: world.generalChannelID, cozeBotUserID: world.cozeBot.id, cozeBotToken: world.cozeBot.token,
             bridgeBotUserID: world.bridgeBot.id, bridgeBotToken: world.bridgeBot.token,
@@ -118,7 +129,7 @@ public final class DiscordEmulator: Sendable {
         let rateLimiter = RateLimiter(settings: settings.rateLimits)
         let emulator = DiscordEmulator(
             info: info, world: world, counters: counters, faults: faults, rateLimiter: rateLimiter, coze: coze,
-            scenario: scenario, serverChannel: serverChannel)
+            scenario: scenario, serverChannels: [serverChannel, gatewayChannel])
         let rest = RESTRouter(world: world, counters: counters, faults: faults, rateLimiter: rateLimiter)
         worldBox.withLockedValue { $0 = (world, counters) }
         routerBox.withLockedValue { $0 = EmulatorRouter(emulator: emulator, rest: rest) }
@@ -156,7 +167,7 @@ public final class DiscordEmulator: Sendable {
 
     /// Stops listening, cancels running Coze replies and closes every gateway connection.
     public func shutdown() async throws {
-        try? await serverChannel.close()
+        for channel in serverChannels { try? await channel.close() }
         await coze.shutdown()
         world.lock.withLock {
             for session in world.sessions.values { session.connection?.drop() }
