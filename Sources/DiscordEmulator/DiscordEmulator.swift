@@ -20,7 +20,10 @@ public final class DiscordEmulator: Sendable {
         public let gateway: String
         public let control: String
         public let baseURL: String
+        /// The REST (and control) port.
         public let port: Int
+        /// The gateway's own port.
+        public let gatewayPort: Int
         public let guildID: Snowflake
         public let categoryID: Snowflake
         public let generalChannelID: Snowflake
@@ -37,7 +40,7 @@ public final class DiscordEmulator: Sendable {
         public var json: JSONValue {
             [
                 "api": .string(api), "gateway": .string(gateway), "control": .string(control),
-                "base_url": .string(baseURL), "port": JSONValue(port), "guild_id": JSONValue(guildID),
+                "base_url": .string(baseURL), "port": JSONValue(port), "gateway_port": JSONValue(gatewayPort), "guild_id": JSONValue(guildID),
                 "category_id": JSONValue(categoryID), "general_channel_id": JSONValue(generalChannelID),
                 "coze_bot_user_id": JSONValue(cozeBotUserID), "coze_bot_token": .string(cozeBotToken),
                 "bridge_bot_user_id": JSONValue(bridgeBotUserID), "bridge_bot_token": .string(bridgeBotToken),
@@ -118,7 +121,7 @@ public final class DiscordEmulator: Sendable {
         world.cozeSimulator = coze
         let info = Info(
             api: "\(base)/api/v10", gateway: "ws://\(host):\(gatewayPort)/", control: "\(base)/_emulator", baseURL: base,
-            port: boundPort, guildID: world.guildID, categoryID: world.categoryID,
+            port: boundPort, gatewayPort: gatewayPort, guildID: world.guildID, categoryID: world.categoryID,
             generalChannelID: world.generalChannelID, cozeBotUserID: world.cozeBot.id, cozeBotToken: world.cozeBot.token,
             bridgeBotUserID: world.bridgeBot.id, bridgeBotToken: world.bridgeBot.token,
             spareBotUserID: world.spareBot.id, spareBotToken: world.spareBot.token, userID: world.owner.id,

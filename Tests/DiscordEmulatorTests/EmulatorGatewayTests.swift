@@ -194,7 +194,7 @@ func identifiedProbe(
     ])
     func badURLParametersClose(target: String, code: UInt16) async throws {
         let emulator = try await DiscordEmulator.startForTests()
-        let (status, frame) = try await RawWebSocket.firstFrame(port: emulator.info.port, target: target)
+        let (status, frame) = try await RawWebSocket.firstFrame(port: emulator.info.gatewayPort, target: target)
         #expect(status.hasPrefix("HTTP/1.1 101"))
         #expect(frame?.closeCode == code, "first frame: \(String(describing: frame))")
         try await emulator.shutdown()
@@ -203,7 +203,7 @@ func identifiedProbe(
     @Test func anyPathAndNoQueryGetHello() async throws {
         let emulator = try await DiscordEmulator.startForTests()
         for target in ["/", "/some/path?foo=bar", "/?v=10&encoding=json"] {
-            let (status, frame) = try await RawWebSocket.firstFrame(port: emulator.info.port, target: target)
+            let (status, frame) = try await RawWebSocket.firstFrame(port: emulator.info.gatewayPort, target: target)
             #expect(status.hasPrefix("HTTP/1.1 101"))
             let frameValue = try #require(frame)
             #expect(frameValue.opcode == 0x1)

@@ -63,7 +63,11 @@ private let unlimited: JSONValue = ["rate_limits": ["enabled": false]]
     @Test func gatewayAndGatewayBot() async throws {
         let emulator = try await DiscordEmulator.startForTests()
         let rest = RESTProbe(emulator: emulator)
-        let expectedURL = "ws://127.0.0.1:\(emulator.info.port)"
+        // The gateway is served on a port of its own (Discord's is another host).
+        let expectedURL = String(emulator.info.gateway.dropLast())
+        #expect(expectedURL.hasPrefix("ws://127.0.0.1:"))
+        #expect(expectedURL == "ws://127.0.0.1:\(emulator.info.gatewayPort)")
+        #expect(emulator.info.gatewayPort != emulator.info.port)
         let open = try await rest.request(.GET, "/gateway", authorization: nil)
         #expect(open.status == 200)
         #expect(open.header("Content-Type") == "application/json")

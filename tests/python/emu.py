@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import json
+import logging
 import os
 import select
 import signal
@@ -267,6 +268,7 @@ class RecordingClient(discord.Client):
         self.raw = collections.deque(maxlen=40)
         self._changed = asyncio.Event()
         self.start_task: Optional[asyncio.Task] = None
+        self.log_problems: collections.deque = collections.deque(maxlen=10)
 
     def dispatch(self, event: str, /, *args: Any, **kwargs: Any) -> None:
         if event == "socket_raw_receive":
@@ -288,7 +290,12 @@ class RecordingClient(discord.Client):
 
     def diagnostics(self) -> str:
         names = collections.Counter(e.name for e in self.events)
-        lines = [f"events so far: {dict(names)}", "last gateway payloads received (newest last):"]
+        lines = [f"events so far: {dict(names)}"]
+        if self.log_problems:
+            lines.append("discord.py logged (last 3 warnings/errors):")
+            for rec in list(self.log_problems)[-3:]:
+                lines.append("  " + rec.replace("\n", "\n  ")[-1500:])
+        lines.append("last gateway payloads received (newest last):")
         for raw in list(self.raw)[-12:]:
             s = raw if isinstance(raw, str) else repr(raw)
             lines.append("  " + (s if len(s) <= 700 else s[:700] + "...(truncated)"))
@@ -366,10 +373,38 @@ def make_intents() -> discord.Intents:
     return intents
 
 
+class _ProblemLog(logging.Handler):
+    """Keeps discord.py's warnings and errors (with tracebacks) for failure messages."""
+
+    def __init__(self, sink: collections.deque):
+        super().__init__(level=logging.WARNING)
+        self.sink = sink
+        self.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "is not installed, voice will NOT be supported" in record.getMessage():
+            return
+        try:
+            self.sink.append(self.format(record))
+        except Exception:
+            pass
+
+
 async def _with_client(emu: Emulator, body: Callable[[RecordingClient], Awaitable[Any]], ready_timeout: float) -> Any:
     info = emu.info
     point_discord_py_at(info)
     client = RecordingClient(intents=make_intents(), guild_ready_timeout=0.1, enable_debug_events=True)
+    handler = _ProblemLog(client.log_problems)
+    logging.getLogger("discord").addHandler(handler)
+    try:
+        return await _drive(emu, client, body, ready_timeout)
+    finally:
+        logging.getLogger("discord").removeHandler(handler)
+
+
+async def _drive(emu: Emulator, client: RecordingClient, body: Callable[[RecordingClient], Awaitable[Any]],
+                 ready_timeout: float) -> Any:
+    info = emu.info
     client.start_task = asyncio.create_task(client.start(info["spare_bot_token"]), name="discord.py Client.start")
     try:
         try:
