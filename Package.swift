@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // System zlib, for gateway `zlib-stream` transport compression (both directions).
@@ -70,9 +71,16 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+        // The system SQLite (libsqlite3-dev), for the durable conversation store.
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
         .target(
             name: "CozeCore",
-            dependencies: ["DiscordWire"]
+            dependencies: [
+                "DiscordWire",
+                "CSQLite",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
         ),
         .target(
             name: "CCozeBridge",
@@ -81,6 +89,20 @@ let package = Package(
         .executableTarget(
             name: "host",
             dependencies: []
+        ),
+        // Operator tool for the conversation store (list, legacy import) and the crash-test writer.
+        .executableTarget(
+            name: "cozebridge-store",
+            dependencies: [
+                "CozeCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "CozeCoreTests",
+            dependencies: ["CozeCore", "DiscordEmulator", "DiscordWire"],
+            exclude: ["StoreFixtures"],
+            resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "DiscordWireTests",
