@@ -235,7 +235,7 @@ public final class DiscordEmulator: Sendable {
     /// Ends every injected fault.
     public func clearFaults() {
         faults.clear()
-        rateLimiter.forceRateLimits(count: 0, retryAfter: 0, global: false)
+        rateLimiter.clearForcedRateLimits()
         world.lock.withLock { world.refuseGatewayUntilMilliseconds = 0 }
     }
 }

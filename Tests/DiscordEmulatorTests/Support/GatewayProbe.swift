@@ -2,7 +2,9 @@ import DiscordEmulator
 import DiscordWire
 import Testing
 
-/// A gateway connection that a test drives one payload at a time, with timeouts.
+/// A gateway connection that a test drives one payload at a time, with timeouts. Default waits are
+/// long because a passing wait returns at once, while a loaded 2-core machine can delay a
+/// parallel test run by seconds.
 actor GatewayProbe {
     struct Timeout: Error, CustomStringConvertible {
         let waitingFor: String
@@ -40,7 +42,7 @@ actor GatewayProbe {
     }
 
     /// The next event, or `Timeout`.
-    func next(_ what: String = "a gateway event", timeout: Duration = .seconds(5)) async throws -> GatewayWebSocket.Event {
+    func next(_ what: String = "a gateway event", timeout: Duration = .seconds(20)) async throws -> GatewayWebSocket.Event {
         if !buffered.isEmpty { return buffered.removeFirst() }
         nextWaiterID += 1
         let id = nextWaiterID
@@ -62,7 +64,7 @@ actor GatewayProbe {
     }
 
     /// The next payload; fails the test if the connection closes first.
-    func nextPayload(_ what: String = "a payload", timeout: Duration = .seconds(5)) async throws -> JSONValue {
+    func nextPayload(_ what: String = "a payload", timeout: Duration = .seconds(20)) async throws -> JSONValue {
         switch try await next(what, timeout: timeout) {
         case .payload(let payload): return payload
         case .closed(let code, let reason):
@@ -71,7 +73,7 @@ actor GatewayProbe {
     }
 
     /// Skips payloads until a dispatch named `event` arrives and returns its `d`.
-    func dispatch(_ event: String, timeout: Duration = .seconds(5)) async throws -> JSONValue {
+    func dispatch(_ event: String, timeout: Duration = .seconds(20)) async throws -> JSONValue {
         let deadline = ContinuousClock.now + timeout
         while true {
             let remaining = deadline - ContinuousClock.now
@@ -81,7 +83,7 @@ actor GatewayProbe {
     }
 
     /// Skips payloads until the connection closes; returns the close code.
-    func closeCode(timeout: Duration = .seconds(5)) async throws -> UInt16? {
+    func closeCode(timeout: Duration = .seconds(20)) async throws -> UInt16? {
         while true {
             if case .closed(let code, _) = try await next("a close", timeout: timeout) { return code }
         }
@@ -93,7 +95,7 @@ actor GatewayProbe {
     }
 
     /// The next payload, which must be a dispatch (op 0); returned whole (`op`, `t`, `s`, `d`).
-    func nextDispatch(_ what: String = "a dispatch", timeout: Duration = .seconds(5)) async throws -> JSONValue {
+    func nextDispatch(_ what: String = "a dispatch", timeout: Duration = .seconds(20)) async throws -> JSONValue {
         let payload = try await nextPayload(what, timeout: timeout)
         guard payload["op"]?.intValue == 0 else {
             throw GatewayWebSocketError(description: "expected \(what), got \(payload)")
@@ -102,7 +104,7 @@ actor GatewayProbe {
     }
 
     /// Whole dispatch payloads in arrival order, up to and including the first named `event`.
-    func dispatches(until event: String, timeout: Duration = .seconds(5)) async throws -> [JSONValue] {
+    func dispatches(until event: String, timeout: Duration = .seconds(20)) async throws -> [JSONValue] {
         var collected: [JSONValue] = []
         while true {
             let payload = try await nextDispatch(event, timeout: timeout)

@@ -21,7 +21,7 @@ enum RawWebSocket {
 
     /// Upgrades `GET target` on `host:port` and returns the HTTP status line and the first frame
     /// the server sends (nil when the connection ends first).
-    static func firstFrame(host: String = "127.0.0.1", port: Int, target: String, timeout: Duration = .seconds(5))
+    static func firstFrame(host: String = "127.0.0.1", port: Int, target: String, timeout: Duration = .seconds(20))
         async throws -> (statusLine: String, frame: Frame?)
     {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
