@@ -1,4 +1,4 @@
-import DiscordEmulator
+@testable import DiscordEmulator
 import DiscordWire
 import Testing
 
@@ -11,7 +11,7 @@ import Testing
 
     static func start(_ extra: JSONValue = [:]) async throws -> DiscordEmulator {
         try await DiscordEmulator.startForTests(
-            EmulatorScenarioMerge.merge(
+            EmulatorScenario.merge(
                 ["seed": .int(Int64(seed)), "coze": ["chunks": .int(Int64(chunks)), "slow_start_ms": 300]], extra))
     }
 

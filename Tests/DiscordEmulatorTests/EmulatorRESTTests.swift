@@ -1,5 +1,5 @@
 import AsyncHTTPClient
-import DiscordEmulator
+@testable import DiscordEmulator
 import DiscordWire
 import Foundation
 import NIOHTTP1
@@ -153,7 +153,7 @@ private let unlimited: JSONValue = ["rate_limits": ["enabled": false]]
     }
 
     @Test func channelCapAnswers30013() async throws {
-        let emulator = try await DiscordEmulator.startForTests(EmulatorScenarioMerge.merge(unlimited, ["max_guild_channels": 5]))
+        let emulator = try await DiscordEmulator.startForTests(EmulatorScenario.merge(unlimited, ["max_guild_channels": 5]))
         let info = emulator.info
         let rest = RESTProbe(emulator: emulator)
         // The guild starts with the category and #general.

@@ -1,4 +1,4 @@
-import DiscordEmulator
+@testable import DiscordEmulator
 import DiscordWire
 import Testing
 
@@ -144,15 +144,6 @@ extension DiscordEmulator {
     /// An emulator with a fast Coze bot, for tests.
     static func startForTests(_ scenario: JSONValue = [:]) async throws -> DiscordEmulator {
         let fast: JSONValue = ["coze": ["start_delay_ms": 10, "edit_interval_ms": 10]]
-        return try await DiscordEmulator.start(scenario: EmulatorScenarioMerge.merge(fast, scenario))
-    }
-}
-
-/// Deep merge for test scenarios (objects merge key by key).
-enum EmulatorScenarioMerge {
-    static func merge(_ base: JSONValue, _ patch: JSONValue) -> JSONValue {
-        guard case .object(var merged) = base, case .object(let changes) = patch else { return patch }
-        for (key, value) in changes { merged[key] = merged[key].map { merge($0, value) } ?? value }
-        return .object(merged)
+        return try await DiscordEmulator.start(scenario: EmulatorScenario.merge(fast, scenario))
     }
 }
