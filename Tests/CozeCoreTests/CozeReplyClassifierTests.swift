@@ -1,0 +1,79 @@
+import DiscordEmulator
+import Testing
+
+@testable import CozeCore
+
+@Suite struct CozeReplyClassifierTests {
+    @Test func knownPhrasesAreClassified() {
+        let cases: [(String, CozeReplyClassification)] = [
+            (CozeAnswerGenerator.quotaText, .quotaExhausted(.sender)),
+            ("You have exceeded the daily limit for sending messages to the bot. Please try again later.", .quotaExhausted(.sender)),
+            (
+                "Hi there! You've used up your free chat credits. To continue enjoying our service, please consider upgrading "
+                    + "to our premium plan [Upgrade to Coze Premium to chat](https://www.coze.com/premium?connectID=1&botID=2)",
+                .quotaExhausted(.sender)
+            ),
+            (
+                "Hi there! You've used up your credits for today. To continue enjoying our service, please try again tomorrow "
+                    + "or consider upgrading to our premium plan.",
+                .quotaExhausted(.sender)
+            ),
+            (
+                "The bot's usage is covered by the developer, but due to the developer's message credits being exhausted, "
+                    + "the bot is temporarily unavailable.",
+                .quotaExhausted(.creator)
+            ),
+            ("There are too many users now. Please try again a bit later.", .busy),
+            ("Something wrong occurs, please retry. If the error persists, please contact the support team.", .error),
+            ("Some error occurred. Please try again or contact the support team in our communities.", .error),
+            ("We've detected unusual traffic from your network, so Coze is temporarily unavailable.", .error),
+        ]
+        for (text, expected) in cases {
+            #expect(CozeReplyClassifier.classify(text) == expected, "\(text)")
+        }
+    }
+
+    @Test func matchingIgnoresCaseWhitespaceApostrophesAndTrailingPunctuation() {
+        let variants = [
+            "  you have EXCEEDED the daily limit for sending messages to the bot.\nPlease   try again later  ",
+            "You have exceeded the daily limit for sending messages to the bot. Please try again later!",
+            "You have exceeded the daily limit for sending messages to the bot. Please try again later",
+            "You have exceeded the daily limit for sending messages to the bot.  Please try again later。",
+        ]
+        for text in variants { #expect(CozeReplyClassifier.classify(text) == .quotaExhausted(.sender), "\(text)") }
+        #expect(
+            CozeReplyClassifier.classify(
+                "The bot\u{2019}s usage is covered by the developer, but due to the developer\u{2019}s message credits "
+                    + "being exhausted, the bot is temporarily unavailable") == .quotaExhausted(.creator))
+        #expect(CozeReplyClassifier.classify("We\u{2019}ve detected unusual traffic from your network, so Coze is temporarily unavailable") == .error)
+    }
+
+    @Test func answersAreAnswers() {
+        let answers = [
+            "", "   ", "Hello!", "I'm sorry, but I can't assist with that.",
+            // Quoting a canned text inside a real answer is not a failure…
+            "People often see \"You have exceeded the daily limit for sending messages to the bot.\" when they chat too much.",
+            // …and neither is an answer that starts with one and goes on at length.
+            "There are too many users now. Please try again a bit later. " + String(repeating: "But here is a long explanation. ", count: 20),
+        ]
+        for text in answers { #expect(CozeReplyClassifier.classify(text) == .answer, "\(text)") }
+    }
+
+    @Test func leadingPartsMayBecomeFailures() {
+        #expect(CozeReplyClassifier.mayBecomeFailure(""))
+        #expect(CozeReplyClassifier.mayBecomeFailure("You"))
+        #expect(CozeReplyClassifier.mayBecomeFailure("you have exceeded the"))
+        #expect(CozeReplyClassifier.mayBecomeFailure("The bot's usage is covered by"))
+        #expect(CozeReplyClassifier.mayBecomeFailure(CozeAnswerGenerator.quotaText))
+        #expect(!CozeReplyClassifier.mayBecomeFailure("You are right"))
+        #expect(!CozeReplyClassifier.mayBecomeFailure("Here are a few thoughts"))
+    }
+
+    @Test func classificationProperties() {
+        #expect(!CozeReplyClassification.answer.isFailure)
+        #expect(CozeReplyClassification.quotaExhausted(.creator).isFailure)
+        #expect(!CozeReplyClassification.quotaExhausted(.sender).isRetryable)
+        #expect(CozeReplyClassification.busy.isRetryable)
+        #expect(CozeReplyClassification.error.isRetryable)
+    }
+}
