@@ -23,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         // System zlib, for gateway `zlib-stream` transport compression (both directions).
@@ -41,6 +43,9 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                // SOCKS5 for gateway connections through a proxy; TLS for wss:// (the real gateway).
+                .product(name: "NIOSOCKS", package: "swift-nio-extras"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         .target(
@@ -100,7 +105,13 @@ let package = Package(
         ),
         .testTarget(
             name: "CozeCoreTests",
-            dependencies: ["CozeCore", "DiscordEmulator", "DiscordWire"],
+            dependencies: [
+                "CozeCore", "DiscordEmulator", "DiscordWire",
+                // Loopback HTTP CONNECT and SOCKS5 proxies for the gateway proxy tests.
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             exclude: ["StoreFixtures"],
             resources: [.copy("Fixtures")]
         ),

@@ -2,6 +2,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import NIOWebSocket
 
 /// Why a gateway WebSocket could not be opened or used.
@@ -44,47 +45,122 @@ public final class GatewayWebSocket: Sendable {
         to url: String, zlibStream: Bool = true,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> GatewayWebSocket {
+        try await connect(to: url, zlibStream: zlibStream, proxy: nil, timeout: nil, eventLoopGroup: eventLoopGroup)
+    }
+
+    /// Connects to `url` (`ws://` or `wss://`, port optional), optionally through `proxy`, adding
+    /// `v=10&encoding=json` and, when `zlibStream` is set, `compress=zlib-stream` to the query.
+    ///
+    /// `timeout` bounds everything up to the accepted upgrade: TCP connect, the proxy handshake,
+    /// TLS and the HTTP upgrade. Without it a silent peer could hold a reconnect loop forever.
+    public static func connect(
+        to url: String, zlibStream: Bool = true, proxy: GatewayWebSocketProxy?, timeout: Duration?,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws -> GatewayWebSocket {
         guard let endpoint = WebSocketURL(url) else {
-            throw GatewayWebSocketError(description: "gateway URL \(url) is not a ws://host:port/ URL")
+            throw GatewayWebSocketError(description: "gateway URL \(url) is not a ws:// or wss:// URL")
         }
         let query = zlibStream ? "v=10&encoding=json&compress=zlib-stream" : "v=10&encoding=json"
         let (stream, continuation) = AsyncStream<Event>.makeStream()
-        let upgraded = try await ClientBootstrap(group: eventLoopGroup)
+        var bootstrap = ClientBootstrap(group: eventLoopGroup)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .connect(host: endpoint.host, port: endpoint.port) { channel in
+        if let timeout { bootstrap = bootstrap.connectTimeout(TimeAmount(timeout)) }
+        let deadline = timeout.map { ContinuousClock.now + $0 }
+        let tcpHost = proxy?.host ?? endpoint.host
+        let tcpPort = proxy?.port ?? endpoint.port
+        let where_ = proxy.map { "\(url) through the proxy \($0)" } ?? url
+
+        // Phase one: a TCP connection and, through a proxy, a tunnel to the gateway host.
+        let (channel, tunnel): (any Channel, EventLoopFuture<Void>)
+        do {
+            (channel, tunnel) = try await bootstrap.connect(host: tcpHost, port: tcpPort) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let upgrader = NIOTypedWebSocketClientUpgrader<Bool>(
-                        maxFrameSize: 1 << 24,
-                        upgradePipelineHandler: { channel, _ in
-                            channel.eventLoop.makeCompletedFuture {
-                                try channel.pipeline.syncOperations.addHandler(
-                                    GatewayFrameHandler(continuation: continuation, zlibStream: zlibStream))
-                                return true
-                            }
-                        })
-                    var headers = HTTPHeaders()
-                    headers.add(name: "Host", value: "\(endpoint.host):\(endpoint.port)")
-                    headers.add(name: "Content-Length", value: "0")
-                    let head = HTTPRequestHead(
-                        version: .http1_1, method: .GET, uri: "\(endpoint.path)?\(query)", headers: headers)
-                    let configuration = NIOTypedHTTPClientUpgradeConfiguration<Bool>(
-                        upgradeRequestHead: head, upgraders: [upgrader],
-                        notUpgradingCompletionHandler: { channel in channel.eventLoop.makeSucceededFuture(false) })
-                    var pipeline = NIOUpgradableHTTPClientPipelineConfiguration(upgradeConfiguration: configuration)
-                    // HELLO often shares a TCP segment with the 101 response; dropping the bytes
-                    // that follow the response (NIO's default) would lose it.
-                    pipeline.leftOverBytesStrategy = .forwardBytes
-                    let negotiated = try channel.pipeline.syncOperations.configureUpgradableHTTPClientPipeline(
-                        configuration: pipeline)
-                    return negotiated.map { (channel, $0) }
+                    let promise = channel.eventLoop.makePromise(of: Void.self)
+                    guard let proxy else {
+                        promise.succeed()
+                        return (channel, promise.futureResult)
+                    }
+                    try proxy.addTunnelHandlers(
+                        to: channel.pipeline.syncOperations, targetHost: endpoint.host, targetPort: endpoint.port,
+                        established: promise)
+                    return (channel, promise.futureResult)
                 }
             }
-        let (channel, accepted) = try await upgraded.get()
-        guard accepted else {
+        } catch {
+            throw GatewayWebSocketError(description: "could not connect to \(where_): \(error)")
+        }
+
+        // The rest of the handshake happens on an open socket; a deadline closes it so every
+        // pending future fails instead of waiting for a peer that never answers.
+        let timedOut = NIOLockedValueBox(false)
+        let watchdog = deadline.map { deadline in
+            channel.eventLoop.scheduleTask(in: TimeAmount(max(.zero, deadline - ContinuousClock.now))) {
+                timedOut.withLockedValue { $0 = true }
+                channel.close(promise: nil)
+            }
+        }
+        defer { watchdog?.cancel() }
+        do {
+            try await tunnel.get()
+            let upgraded = try await channel.eventLoop.flatSubmit { () -> EventLoopFuture<Bool> in
+                do {
+                    let sync = channel.pipeline.syncOperations
+                    if let waiter = try? sync.handler(type: TunnelWaiter.self) { sync.removeHandler(waiter, promise: nil) }
+                    if endpoint.secure {
+                        let context = try NIOSSLContext(configuration: .makeClientConfiguration())
+                        try sync.addHandler(NIOSSLClientHandler(context: context, serverHostname: endpoint.host))
+                    }
+                    return try Self.configureUpgrade(
+                        channel: channel, endpoint: endpoint, uri: "\(endpoint.path)?\(query)",
+                        continuation: continuation, zlibStream: zlibStream)
+                } catch {
+                    return channel.eventLoop.makeFailedFuture(error)
+                }
+            }.get()
+            guard upgraded else {
+                try? await channel.close()
+                throw GatewayWebSocketError(description: "the server at \(url) refused the WebSocket upgrade")
+            }
+        } catch let error as GatewayWebSocketError {
+            throw error
+        } catch {
             try? await channel.close()
-            throw GatewayWebSocketError(description: "the server at \(url) refused the WebSocket upgrade")
+            if timedOut.withLockedValue({ $0 }) {
+                throw GatewayWebSocketError(
+                    description: "connecting to \(where_) timed out after \(timeout.map { "\($0)" } ?? "?")")
+            }
+            throw GatewayWebSocketError(description: "could not open the gateway WebSocket at \(where_): \(error)")
         }
         return GatewayWebSocket(channel: channel, events: stream, compression: zlibStream ? "zlib-stream" : nil)
+    }
+
+    /// Adds the HTTP client and WebSocket upgrade handlers; the future tells whether the server
+    /// accepted the upgrade.
+    private static func configureUpgrade(
+        channel: any Channel, endpoint: WebSocketURL, uri: String,
+        continuation: AsyncStream<Event>.Continuation, zlibStream: Bool
+    ) throws -> EventLoopFuture<Bool> {
+        let upgrader = NIOTypedWebSocketClientUpgrader<Bool>(
+            maxFrameSize: 1 << 24,
+            upgradePipelineHandler: { channel, _ in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        GatewayFrameHandler(continuation: continuation, zlibStream: zlibStream))
+                    return true
+                }
+            })
+        var headers = HTTPHeaders()
+        headers.add(name: "Host", value: endpoint.hostHeader)
+        headers.add(name: "Content-Length", value: "0")
+        let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: uri, headers: headers)
+        let configuration = NIOTypedHTTPClientUpgradeConfiguration<Bool>(
+            upgradeRequestHead: head, upgraders: [upgrader],
+            notUpgradingCompletionHandler: { channel in channel.eventLoop.makeSucceededFuture(false) })
+        var pipeline = NIOUpgradableHTTPClientPipelineConfiguration(upgradeConfiguration: configuration)
+        // HELLO often shares a TCP segment with the 101 response; dropping the bytes
+        // that follow the response (NIO's default) would lose it.
+        pipeline.leftOverBytesStrategy = .forwardBytes
+        return try channel.pipeline.syncOperations.configureUpgradableHTTPClientPipeline(configuration: pipeline)
     }
 
     /// Sends one payload as a masked TEXT frame (what discord.py does).
@@ -99,13 +175,31 @@ public final class GatewayWebSocket: Sendable {
         try await channel.writeAndFlush(frame)
     }
 
+    /// Sends one payload without waiting for the write to reach the socket.
+    ///
+    /// For heartbeats and handshakes of a session layer: on a dead connection (full send buffer)
+    /// an awaited write could stall the very loop that is meant to notice the connection is dead.
+    public func sendWithoutWaiting(_ payload: JSONValue) {
+        let frame = WebSocketFrame(
+            fin: true, opcode: .text, maskKey: .random(), data: channel.allocator.buffer(bytes: payload.serializedBytes()))
+        channel.writeAndFlush(frame, promise: nil)
+    }
+
     /// Sends a close frame with `code` and closes the connection.
+    ///
+    /// The connection is closed once the frame is written, or after one second when the write
+    /// does not complete (a peer that stopped reading must not hold the caller).
     public func close(code: UInt16 = 1000) async {
         var data = channel.allocator.buffer(capacity: 2)
         data.writeInteger(code)
         let frame = WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: .random(), data: data)
-        try? await channel.writeAndFlush(frame)
-        try? await channel.close()
+        let channel = self.channel
+        let fallback = channel.eventLoop.scheduleTask(in: .seconds(1)) { channel.close(promise: nil) }
+        channel.writeAndFlush(frame).whenComplete { _ in
+            fallback.cancel()
+            channel.close(promise: nil)
+        }
+        try? await channel.closeFuture.get()
     }
 
     /// Drops the TCP connection without a close frame.
@@ -114,24 +208,55 @@ public final class GatewayWebSocket: Sendable {
     }
 }
 
-/// `ws://host:port/path` split into its parts.
+/// `ws://host[:port]/path` or `wss://…` split into its parts.
 struct WebSocketURL {
     var host: String
     var port: Int
     var path: String
+    /// `wss://`: TLS to `host`.
+    var secure: Bool
 
     init?(_ url: String) {
-        guard url.hasPrefix("ws://") else { return nil }
-        var rest = url.dropFirst(5)
-        if let query = rest.firstIndex(of: "?") { rest = rest[..<query] }
-        let slash = rest.firstIndex(of: "/") ?? rest.endIndex
-        let authority = rest[..<slash]
-        path = slash == rest.endIndex ? "/" : String(rest[slash...])
-        guard let colon = authority.lastIndex(of: ":"), let port = Int(authority[authority.index(after: colon)...]) else {
+        let rest: Substring
+        if url.lowercased().hasPrefix("ws://") {
+            secure = false
+            rest = url.dropFirst(5)
+        } else if url.lowercased().hasPrefix("wss://") {
+            secure = true
+            rest = url.dropFirst(6)
+        } else {
             return nil
         }
-        host = String(authority[..<colon])
-        self.port = port
+        var remainder = rest
+        if let query = remainder.firstIndex(where: { $0 == "?" || $0 == "#" }) { remainder = remainder[..<query] }
+        let slash = remainder.firstIndex(of: "/") ?? remainder.endIndex
+        let authority = remainder[..<slash]
+        path = slash == remainder.endIndex ? "/" : String(remainder[slash...])
+        // `[::1]:port` keeps its colons inside the brackets.
+        if authority.hasPrefix("["), let close = authority.firstIndex(of: "]") {
+            host = String(authority[authority.index(after: authority.startIndex)..<close])
+            let afterHost = authority[authority.index(after: close)...]
+            if afterHost.isEmpty {
+                port = secure ? 443 : 80
+            } else {
+                guard afterHost.hasPrefix(":"), let value = Int(afterHost.dropFirst()) else { return nil }
+                port = value
+            }
+        } else if let colon = authority.lastIndex(of: ":") {
+            guard let value = Int(authority[authority.index(after: colon)...]) else { return nil }
+            host = String(authority[..<colon])
+            port = value
+        } else {
+            host = String(authority)
+            port = secure ? 443 : 80
+        }
+        guard !host.isEmpty, (1...65535).contains(port) else { return nil }
+    }
+
+    /// The `Host` header: the port is left out when it is the scheme's default.
+    var hostHeader: String {
+        let name = host.contains(":") ? "[\(host)]" : host
+        return port == (secure ? 443 : 80) ? name : "\(name):\(port)"
     }
 }
 
