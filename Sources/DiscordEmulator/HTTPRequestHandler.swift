@@ -45,9 +45,10 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             body = []
             let keepAlive = head.isKeepAlive && !bodyTooLarge
             if response.delayMilliseconds > 0 {
-                let loopBoundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
+                let loopBound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
                 context.eventLoop.scheduleTask(in: .milliseconds(Int64(response.delayMilliseconds))) {
-                    self.write(response, version: head.version, keepAlive: keepAlive, context: loopBoundContext.value)
+                    let (handler, context) = loopBound.value
+                    handler.write(response, version: head.version, keepAlive: keepAlive, context: context)
                 }
             } else {
                 write(response, version: head.version, keepAlive: keepAlive, context: context)
