@@ -1,0 +1,214 @@
+import DiscordWire
+
+extension CozeBridge {
+    // MARK: - Public conversation API
+
+    /// Creates the conversation `name` of `accessKey`: a Discord text channel in the bot's
+    /// `Server_id` under its `CreateChannel_Category`, on the pool's ready bot with the fewest
+    /// turns in flight, remembered in the store. When the guild holds as many conversation
+    /// channels as ``ConversationConfiguration/maxChannelsPerGuild``, the least recently used
+    /// idle ones are deleted first.
+    ///
+    /// - Throws: ``CozeBridgeError/conversationExists(accessKey:name:)``, ``CozeBridgeError/noBotAvailable(accessKey:reasons:)``,
+    ///   ``CozeBridgeError/discord(_:)``.
+    @discardableResult
+    public func createConversation(accessKey: String, name: String) async throws -> Conversation {
+        let pool = try pool(accessKey)
+        guard let nameTicket = await locks.acquire(Self.nameKey(accessKey, name)) else { throw CozeBridgeError.notRunning }
+        defer { locks.release(nameTicket) }
+        if try storeCall({ try store.conversationExists(accessKey: accessKey, named: name) }) {
+            throw CozeBridgeError.conversationExists(accessKey: accessKey, name: name)
+        }
+        let bot = try await reserveBot(accessKey: accessKey, pool: pool)
+        defer { bot.endWork() }
+        return try await createChannel(accessKey: accessKey, name: name, on: bot)
+    }
+
+    /// Renames a conversation in the store only: the Discord channel keeps its name, because
+    /// Discord lower-cases channel names and the store keeps the client's exact name.
+    @discardableResult
+    public func renameConversation(accessKey: String, from name: String, to newName: String) throws -> Conversation {
+        _ = try pool(accessKey)
+        do {
+            return try store.renameConversation(accessKey: accessKey, from: name, to: newName)
+        } catch ConversationStoreError.conversationNotFound(let key, let missing) {
+            throw CozeBridgeError.conversationNotFound(accessKey: key, name: missing)
+        } catch ConversationStoreError.nameAlreadyExists(let key, let existing) {
+            throw CozeBridgeError.conversationExists(accessKey: key, name: existing)
+        } catch {
+            throw CozeBridgeError.store("\(error)")
+        }
+    }
+
+    /// Deletes a conversation: its Discord channel, then its store entry. A turn in flight on it
+    /// finishes first (the delete queues behind it). A channel already gone from Discord is fine.
+    public func deleteConversation(accessKey: String, name: String) async throws {
+        _ = try pool(accessKey)
+        guard let conversation = try storeCall({ try store.conversation(accessKey: accessKey, named: name) }) else {
+            throw CozeBridgeError.conversationNotFound(accessKey: accessKey, name: name)
+        }
+        guard let ticket = await locks.acquire(Self.conversationKey(conversation.id)) else {
+            throw CozeBridgeError.notRunning
+        }
+        defer { locks.release(ticket) }
+        try await deleteChannel(of: conversation)
+        do {
+            try store.deleteConversation(id: conversation.id)
+        } catch ConversationStoreError.conversationIDNotFound {
+            // Deleted meanwhile by another caller: the outcome is the same.
+        } catch {
+            throw CozeBridgeError.store("\(error)")
+        }
+    }
+
+    /// The conversations of `accessKey`, by name.
+    public func conversations(accessKey: String) throws -> [Conversation] {
+        try storeCall { try store.conversations(accessKey: accessKey) }
+    }
+
+    /// The conversation `name` of `accessKey`, or `nil`.
+    public func conversation(accessKey: String, name: String) throws -> Conversation? {
+        try storeCall { try store.conversation(accessKey: accessKey, named: name) }
+    }
+
+    /// Whether `accessKey` has a conversation called `name`.
+    public func conversationExists(accessKey: String, name: String) throws -> Bool {
+        try storeCall { try store.conversationExists(accessKey: accessKey, named: name) }
+    }
+
+    // MARK: - Pools
+
+    func pool(_ accessKey: String) throws -> [BridgeBot] {
+        let pool = bots.filter { $0.configuration.accessKey == accessKey }
+        guard !pool.isEmpty else { throw CozeBridgeError.unknownAccessKey(accessKey) }
+        return pool
+    }
+
+    /// Picks the available bot with the fewest turns in flight and counts the new work on it at
+    /// once, so that a burst of new conversations spreads over the pool instead of all landing
+    /// on the bot that looked idle at the start. Waits up to ``CozeBridgeOptions/readyTimeout``
+    /// for a bot that is still connecting.
+    func reserveBot(accessKey: String, pool: [BridgeBot]) async throws -> BridgeBot {
+        let deadline = ContinuousClock.now + options.readyTimeout
+        while true {
+            let now = WallClock.unixMilliseconds()
+            let picked: BridgeBot? = reservationLock.withLock { _ in
+                let candidates = pool.filter { $0.unavailability(now: now) == nil }
+                guard let best = candidates.min(by: { $0.inFlight < $1.inFlight }) else { return nil }
+                best.beginWork()
+                return best
+            }
+            if let picked { return picked }
+            let reasons = pool.compactMap { $0.unavailability(now: now) }
+            // Only bots that may still come up are worth waiting for.
+            let waitable = pool.contains { !$0.gateway.status.isStopped && $0.quotaRest(now: now) == nil }
+            guard waitable, ContinuousClock.now < deadline, isRunning else {
+                throw CozeBridgeError.noBotAvailable(accessKey: accessKey, reasons: reasons)
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// The bot a stored conversation lives on.
+    func bot(for conversation: Conversation) throws -> BridgeBot {
+        guard let bot = bots.first(where: { $0.identity == conversation.botIdentity && $0.configuration.accessKey == conversation.accessKey })
+        else {
+            throw CozeBridgeError.conversationBotMissing(
+                accessKey: conversation.accessKey, name: conversation.name, botIdentity: conversation.botIdentity)
+        }
+        return bot
+    }
+
+    // MARK: - Channels
+
+    /// Creates the Discord channel for a new conversation on `bot` and stores it. The caller
+    /// holds the name lock.
+    func createChannel(accessKey: String, name: String, on bot: BridgeBot) async throws -> Conversation {
+        let guild = bot.configuration.serverID
+        guard let guildTicket = await locks.acquire(Self.guildKey(guild)) else { throw CozeBridgeError.notRunning }
+        defer { locks.release(guildTicket) }
+        try await makeRoom(inGuild: guild)
+        let channel: JSONValue
+        do {
+            channel = try await bot.listenerREST.createGuildChannel(
+                guildID: guild, name: Self.channelName(for: name), parentID: bot.configuration.channelCategoryID,
+                auditLogReason: "cozebridge conversation")
+        } catch {
+            throw CozeBridgeError.discord("creating the channel for conversation \"\(name)\": \(error)")
+        }
+        guard let channelID = channel["id"]?.snowflakeValue else {
+            throw CozeBridgeError.discord("Discord's created channel has no id")
+        }
+        do {
+            return try store.createConversation(
+                NewConversation(
+                    accessKey: accessKey, name: name, botIdentity: bot.identity, guildID: guild, channelID: channelID))
+        } catch {
+            // Do not leave an orphan channel behind a failed insert.
+            _ = try? await bot.listenerREST.deleteChannel(channelID)
+            throw CozeBridgeError.store(error.description)
+        }
+    }
+
+    /// Deletes least-recently-used idle conversation channels until one more fits under the cap.
+    /// Never evicts a conversation with a turn running or queued.
+    func makeRoom(inGuild guild: Snowflake) async throws {
+        let cap = max(configuration.conversations.maxChannelsPerGuild, 1)
+        let count = try storeCall { try store.channelConversationCount(inGuild: guild) }
+        guard count >= cap else { return }
+        var needed = count - cap + 1
+        // Ask for more than needed: busy conversations are skipped.
+        let candidates = try storeCall { try store.leastRecentlyUsedChannels(inGuild: guild, limit: needed + 64) }
+        for candidate in candidates where needed > 0 {
+            guard !isBusy(candidate.id), let ticket = locks.tryAcquire(Self.conversationKey(candidate.id)) else { continue }
+            defer { locks.release(ticket) }
+            try await deleteChannel(of: candidate)
+            _ = try? store.deleteConversation(id: candidate.id)
+            needed -= 1
+        }
+    }
+
+    /// Deletes a conversation's Discord channel with the bot that owns it (another bot of the
+    /// guild when the owner is gone); a channel that no longer exists counts as deleted.
+    func deleteChannel(of conversation: Conversation) async throws {
+        let owner =
+            bots.first { $0.identity == conversation.botIdentity }
+            ?? bots.first { $0.configuration.serverID == conversation.guildID }
+        guard let owner else { return }
+        do {
+            try await owner.listenerREST.deleteChannel(conversation.channelID, auditLogReason: "cozebridge conversation deleted")
+        } catch let error as DiscordHTTPError where error.status == 404 {
+            return
+        } catch {
+            throw CozeBridgeError.discord("deleting channel \(conversation.channelID): \(error)")
+        }
+    }
+
+    /// A Discord channel name for a conversation name: lower case, spaces as dashes, only
+    /// letters, digits, `-` and `_`, at most 100 characters. Only cosmetic — the store maps the
+    /// exact client name to the channel id.
+    static func channelName(for name: String) -> String {
+        var result = ""
+        var lastWasDash = false
+        for character in name.lowercased() {
+            if character.isLetter || character.isNumber || character == "_" {
+                result.append(character)
+                lastWasDash = false
+            } else if !lastWasDash, !result.isEmpty {
+                result.append("-")
+                lastWasDash = true
+            }
+        }
+        while result.hasSuffix("-") { result.removeLast() }
+        if result.isEmpty { result = "conversation" }
+        return String(result.prefix(100))
+    }
+
+    func storeCall<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as ConversationStoreError {
+            throw CozeBridgeError.store(error.description)
+        }
+    }
+}

@@ -1,0 +1,194 @@
+import DiscordEmulator
+import DiscordWire
+import Testing
+
+@testable import CozeCore
+
+/// Turns through the whole engine against the emulator's Coze bot: exact texts, images,
+/// suggestions and typed errors per scenario.
+@Suite("Engine turns", .serialized)
+struct EngineTurnTests {
+    @Test("plain: exact text, deltas fold to it, suggestions, stored turn")
+    func plain() async throws {
+        let harness = try await EngineHarness.start()
+        let prompt = "Tell me about gardens"
+        let log = await EngineTurnLog.collect(
+            harness.bridge.stream(accessKey: EngineHarness.key, conversation: "Garden Talk", prompt: prompt))
+        let answer = harness.answer(prompt)
+        let result = try #require(log.result, "\(log.events) \(String(describing: log.thrown))")
+        #expect(result.text == answer)
+        #expect(log.foldedText == answer)
+        #expect(result.completion == .suggestions)
+        #expect(result.suggestions == CozeAnswerGenerator.suggestions(for: answer, seed: EngineHarness.seed))
+        #expect(log.events.dropLast().last == .suggestions(result.suggestions))
+        let conversation = try #require(try harness.bridge.conversation(accessKey: EngineHarness.key, name: "Garden Talk"))
+        let turns = try harness.bridge.store.turns(of: conversation.id)
+        #expect(turns.map(\.turn.answer) == [answer])
+        #expect(turns.map(\.turn.prompt) == [prompt])
+        #expect(turns.map(\.turn.outcome) == [.done])
+        let activity = try harness.bridge.store.lastCozeActivity(botIdentity: conversation.botIdentity)
+        #expect(activity != nil)
+        #expect(harness.bridge.status().map(\.lastCozeActivityMilliseconds) == [activity])
+        #expect(harness.bridge.status().map(\.inFlightTurns) == [0])
+        try await harness.stop()
+    }
+
+    @Test(
+        "scenarios: exact final text and images",
+        arguments: [CozeScenario.long, .rewrite, .imageEmbed, .imageAttachment, .imageMarkdown])
+    func scenario(_ scenario: CozeScenario) async throws {
+        let harness = try await EngineHarness.start()
+        let prompt = "Describe the sea [scenario:\(scenario.rawValue)]"
+        let log = await EngineTurnLog.collect(
+            harness.bridge.stream(accessKey: EngineHarness.key, conversation: "s-\(scenario.rawValue)", prompt: prompt))
+        let expected = harness.expectedText(scenario, prompt)
+        let result = try #require(log.result, "\(log.events) \(String(describing: log.thrown))")
+        #expect(result.text == expected)
+        #expect(log.foldedText == expected)
+        let answer = harness.answer(prompt)
+        let imageURL = CozeAnswerGenerator.imageURL(baseURL: harness.info.baseURL, answer: answer, seed: EngineHarness.seed)
+        let filename = CozeAnswerGenerator.imageFilename(for: answer, seed: EngineHarness.seed)
+        switch scenario {
+        case .long:
+            #expect(result.messageIDs.count == 3)
+        case .rewrite:
+            #expect(log.corrections >= 1)
+        case .imageEmbed, .imageMarkdown:
+            #expect(result.images.map(\.url) == [imageURL])
+            #expect(log.images.map(\.url) == [imageURL])
+        case .imageAttachment:
+            #expect(result.images.map(\.filename) == [filename])
+            #expect(result.images.count == 1)
+        default:
+            break
+        }
+        if scenario != .imageAttachment, scenario != .imageEmbed, scenario != .imageMarkdown {
+            #expect(result.images.isEmpty)
+        }
+        try await harness.stop()
+    }
+
+    @Test("no-suggestions: ends on the idle timeout with the exact text")
+    func noSuggestions() async throws {
+        let harness = try await EngineHarness.start(
+            reply: ReplyConfiguration(idleTimeout: .milliseconds(300), overallTimeout: .seconds(20)))
+        let prompt = "Quiet answer [scenario:no-suggestions]"
+        let log = await EngineTurnLog.collect(
+            harness.bridge.stream(accessKey: EngineHarness.key, conversation: "quiet", prompt: prompt))
+        let result = try #require(log.result, "\(log.events)")
+        #expect(result.text == harness.expectedText(.noSuggestions, prompt))
+        #expect(log.foldedText == result.text)
+        #expect(result.completion == .idle)
+        #expect(result.suggestions.isEmpty)
+        try await harness.stop()
+    }
+
+    @Test("quota: a typed error, the bot leaves its pool until the reset time")
+    func quota() async throws {
+        let harness = try await EngineHarness.start()
+        let log = await EngineTurnLog.collect(
+            harness.bridge.stream(accessKey: EngineHarness.key, conversation: "q", prompt: "Hi [scenario:quota]"))
+        guard case .quotaExhausted(_, let text) = log.error else {
+            Issue.record("expected a quota error, got \(log.events)")
+            try await harness.stop()
+            return
+        }
+        #expect(text == CozeAnswerGenerator.quotaText)
+        #expect(log.foldedText == "")  // held back, never shown as an answer
+        let status = try #require(harness.bridge.status().first)
+        #expect(status.quotaText == CozeAnswerGenerator.quotaText)
+        let until = try #require(status.quotaExhaustedUntilMilliseconds)
+        #expect(until % 86_400_000 == 0 && until > WallClock.unixMilliseconds())
+        #expect(!status.isAvailable)
+        let conversation = try #require(try harness.bridge.conversation(accessKey: EngineHarness.key, name: "q"))
+        #expect(try harness.bridge.store.turns(of: conversation.id).map(\.turn.outcome) == [.error(code: "quota_exceeded")])
+        // A new conversation has no bot to go to.
+        await #expect(throws: CozeBridgeError.self) {
+            try await harness.bridge.createConversation(accessKey: EngineHarness.key, name: "another")
+        }
+        try await harness.stop()
+    }
+
+    @Test("silent: no reply, the error says what happened")
+    func silent() async throws {
+        let harness = try await EngineHarness.start(options: EngineHarness.options(firstReply: .milliseconds(600)))
+        let log = await EngineTurnLog.collect(
+            harness.bridge.stream(accessKey: EngineHarness.key, conversation: "s", prompt: "Hello? [scenario:silent]"))
+        #expect(log.error == .noReply(promptAuthoredByBot: true, cozeTyped: true))
+        try await harness.stop()
+    }
+
+    @Test("Coze ignoring bots: bot mode fails saying to use user mode, user mode answers")
+    func ignoreBotAuthors() async throws {
+        let harness = try await EngineHarness.start(
+            ["coze": ["ignore_bot_authors": true]],
+            bots: { info in
+                [
+                    EngineHarness.defaultBot(info, key: "botmode"),
+                    BotConfiguration(
+                        accessKey: "usermode", botToken: info.bridgeBotToken, userTokens: [info.userToken],
+                        senderMode: .user, channelCategoryID: info.categoryID, serverID: info.guildID,
+                        cozeBotID: info.cozeBotUserID),
+                    // No bot token: the user account's own gateway listens.
+                    BotConfiguration(
+                        accessKey: "useronly", botToken: nil, userTokens: [info.userToken], senderMode: .user,
+                        channelCategoryID: info.categoryID, serverID: info.guildID, cozeBotID: info.cozeBotUserID),
+                ]
+            }, options: EngineHarness.options(firstReply: .milliseconds(600)))
+        await #expect(throws: TurnError.noReply(promptAuthoredByBot: true, cozeTyped: false)) {
+            try await harness.bridge.send(accessKey: "botmode", conversation: "c", prompt: "Hello there")
+        }
+        #expect(TurnError.noReply(promptAuthoredByBot: true, cozeTyped: false).description.contains("Sender_Mode: user"))
+        let result = try await harness.bridge.send(accessKey: "usermode", conversation: "c", prompt: "Hello there")
+        #expect(result.text == harness.answer("Hello there"))
+        let alone = try await harness.bridge.send(accessKey: "useronly", conversation: "c", prompt: "Hello alone")
+        #expect(alone.text == harness.answer("Hello alone"))
+        #expect(alone.suggestions == CozeAnswerGenerator.suggestions(for: alone.text, seed: EngineHarness.seed))
+        try await harness.stop()
+    }
+
+    @Test("a dropped gateway mid-stream loses and duplicates no text")
+    func droppedGateway() async throws {
+        let harness = try await EngineHarness.start(["coze": ["chunks": 12, "edit_interval_ms": 40]])
+        let prompt = "Tell me a long story about rivers"
+        var log = EngineTurnLog()
+        var dropped = false
+        for try await event in harness.bridge.stream(accessKey: EngineHarness.key, conversation: "drop", prompt: prompt) {
+            log.events.append(event)
+            if !dropped, case .delta = event {
+                dropped = true
+                #expect(harness.emulator.dropGatewayConnections(token: harness.info.bridgeBotToken) == 1)
+                #expect(harness.bridge.status().map(\.inFlightTurns) == [1])
+            }
+        }
+        let answer = harness.answer(prompt)
+        #expect(dropped)
+        #expect(log.result?.text == answer)
+        #expect(log.foldedText == answer)
+        #expect((harness.emulator.counters["resumes"]?.intValue ?? 0) >= 1)
+        try await harness.stop()
+    }
+
+    @Test("shutdown cancels a running turn: it ends with .cancelled and is recorded")
+    func shutdownCancels() async throws {
+        let harness = try await EngineHarness.start(options: EngineHarness.options(firstReply: .seconds(30)))
+        let stream = harness.bridge.stream(accessKey: EngineHarness.key, conversation: "hang", prompt: "Wait [scenario:silent]")
+        // Let the prompt go out before shutting down.
+        let deadline = ContinuousClock.now + .seconds(5)
+        while try harness.bridge.conversation(accessKey: EngineHarness.key, name: "hang") == nil, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        let started = ContinuousClock.now
+        await harness.bridge.shutdown()
+        #expect(ContinuousClock.now - started < .seconds(5))
+        let log = await EngineTurnLog.collect(stream)
+        #expect(log.error == .cancelled)
+        let conversation = try #require(try harness.bridge.conversation(accessKey: EngineHarness.key, name: "hang"))
+        #expect(try harness.bridge.store.turns(of: conversation.id).map(\.turn.outcome) == [.error(code: "cancelled")])
+        await #expect(throws: CozeBridgeError.notRunning) {
+            try await harness.bridge.send(accessKey: EngineHarness.key, conversation: "hang", prompt: "again")
+        }
+        try await harness.stop()
+    }
+}
