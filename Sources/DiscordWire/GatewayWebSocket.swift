@@ -54,7 +54,7 @@ public final class GatewayWebSocket: Sendable {
     /// `timeout` bounds everything up to the accepted upgrade: TCP connect, the proxy handshake,
     /// TLS and the HTTP upgrade. Without it a silent peer could hold a reconnect loop forever.
     public static func connect(
-        to url: String, zlibStream: Bool = true, proxy: GatewayWebSocketProxy?, timeout: Duration?,
+        to url: String, zlibStream: Bool = true, proxy: DiscordProxy?, timeout: Duration?,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> GatewayWebSocket {
         guard let endpoint = WebSocketURL(url) else {

@@ -164,7 +164,7 @@ public final class DiscordGatewayClient: Sendable {
         let socket: GatewayWebSocket
         do {
             socket = try await GatewayWebSocket.connect(
-                to: url, zlibStream: configuration.zlibStream, proxy: configuration.proxy?.gatewayWebSocketProxy,
+                to: url, zlibStream: configuration.zlibStream, proxy: configuration.proxy,
                 timeout: configuration.connectTimeout)
         } catch {
             if Task.isCancelled { return .cancelled }

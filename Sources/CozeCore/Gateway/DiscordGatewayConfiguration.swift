@@ -68,13 +68,3 @@ extension String {
         return String(view)
     }
 }
-
-extension DiscordProxy {
-    /// The gateway socket's form of this proxy.
-    var gatewayWebSocketProxy: GatewayWebSocketProxy {
-        switch kind {
-        case .http: return GatewayWebSocketProxy(kind: .httpConnect, host: host, port: port)
-        case .socks5: return GatewayWebSocketProxy(kind: .socks5, host: host, port: port)
-        }
-    }
-}

@@ -2,21 +2,26 @@ import NIOCore
 import NIOHTTP1
 import NIOSOCKS
 
-/// A proxy that a gateway WebSocket tunnels through: HTTP `CONNECT` or SOCKS5 (no authentication).
+/// An outbound proxy for Discord traffic, REST and gateway alike: HTTP `CONNECT` tunnelling or
+/// SOCKS5 (no authentication).
 ///
-/// The tunnel is opened to the gateway host by name, so the proxy resolves it (what users behind
-/// a filtering network need) and TLS for `wss://` runs end to end through the tunnel.
-public struct GatewayWebSocketProxy: Sendable, Hashable, CustomStringConvertible {
+/// The gateway opens its tunnel to the gateway host by name, so the proxy resolves it (what users
+/// behind a filtering network need) and TLS for `wss://` runs end to end through the tunnel. The
+/// configuration layer maps the seed's `UsingProxy` / `ProxyType` / `ProxyIP` / `ProxyPort` onto it.
+public struct DiscordProxy: Sendable, Hashable, CustomStringConvertible {
     /// The proxy protocol.
-    public enum Kind: String, Sendable, Hashable {
-        /// An HTTP proxy reached with `CONNECT host:port`.
-        case httpConnect = "http"
+    public enum Kind: String, Sendable, Hashable, CaseIterable {
+        /// An HTTP proxy reached with `CONNECT host:port` (TLS runs through the tunnel).
+        case http
         /// A SOCKS5 proxy, `CONNECT` command, no authentication.
         case socks5
     }
 
+    /// The proxy protocol.
     public var kind: Kind
+    /// Host name or address of the proxy.
     public var host: String
+    /// TCP port of the proxy.
     public var port: Int
 
     public init(kind: Kind, host: String, port: Int) {
@@ -25,6 +30,18 @@ public struct GatewayWebSocketProxy: Sendable, Hashable, CustomStringConvertible
         self.port = port
     }
 
+    /// Parses a `ProxyType` value as configuration files spell it: `http`, `https` (still a
+    /// `CONNECT` proxy), `socks`, `socks5`, `socks5h`; case-insensitive. `nil` for anything else.
+    public static func kind(named name: String) -> Kind? {
+        let trimmed = name.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed()
+        switch String(trimmed).lowercased() {
+        case "http", "https": return .http
+        case "socks", "socks5", "socks5h": return .socks5
+        default: return nil
+        }
+    }
+
+    /// `http://host:port` or `socks5://host:port`, for logs.
     public var description: String { "\(kind.rawValue)://\(host):\(port)" }
 
     /// Adds the handlers that open the tunnel; `established` completes when bytes may flow to
@@ -34,7 +51,7 @@ public struct GatewayWebSocketProxy: Sendable, Hashable, CustomStringConvertible
         established: EventLoopPromise<Void>
     ) throws {
         switch kind {
-        case .httpConnect:
+        case .http:
             let encoder = HTTPRequestEncoder()
             try pipeline.addHandler(encoder)
             try pipeline.addHandler(
