@@ -7,14 +7,18 @@ import Synchronization
 /// the bot token's gateway listens (a bot sees every message of the guild without looking like a
 /// self-bot), or the user token's own gateway when no bot token is configured. A token used for
 /// both gets one REST client, so its rate limits are tracked in one place.
+///
+/// Several user tokens (`User_Token` list) take turns posting, round-robin, so that one Coze
+/// account's daily credits last longer. A sender-scoped quota text rests only the token that
+/// got it; the bot leaves its pool only when every token rests or on a creator-scoped quota.
 final class BridgeBot: Sendable {
     let configuration: BotConfiguration
     /// Stable across restarts (conversations are stored under it); never the token itself.
     let identity: String
     /// The REST client of the listening identity: channels are created and deleted with it.
     let listenerREST: DiscordRESTClient
-    /// The REST client that posts prompts.
-    let senderREST: DiscordRESTClient
+    /// The REST clients that post prompts, one per distinct sender token, in configuration order.
+    let senders: [DiscordRESTClient]
     let gateway: DiscordGatewayClient
     /// Whether the prompt author is a bot account (Coze may ignore it).
     let senderIsBot: Bool
@@ -23,14 +27,20 @@ final class BridgeBot: Sendable {
         var inFlight = 0
         var quotaUntil: UInt64?
         var quotaText: String?
+        /// Per sender: until when (Unix milliseconds) a sender-scoped quota rests it.
+        var senderRests: [UInt64?]
+        var senderTexts: [String?]
+        /// Where the round-robin starts looking next.
+        var nextSender = 0
     }
 
-    private let state = Mutex(State())
+    private let state: Mutex<State>
 
     init(configuration bot: BotConfiguration, bridge: BridgeConfiguration, options: CozeBridgeOptions) throws(CozeBridgeError) {
         configuration = bot
         let listener: (token: String, kind: DiscordRESTClient.TokenKind)
         let sender: (token: String, kind: DiscordRESTClient.TokenKind)
+        var extraUserTokens: [String] = []
         switch bot.senderMode {
         case .bot:
             guard let token = bot.botToken, !token.isEmpty else {
@@ -43,6 +53,10 @@ final class BridgeBot: Sendable {
                 throw .invalidConfiguration("bot \(bot.accessKey) is in sender mode `user` but has no user token")
             }
             sender = (user, .user)
+            // Order kept, duplicates dropped: one token posting twice per round would skew it.
+            for token in bot.userTokens where !token.isEmpty && token != user && !extraUserTokens.contains(token) {
+                extraUserTokens.append(token)
+            }
             if let token = bot.botToken, !token.isEmpty {
                 listener = (token, .bot)
             } else {
@@ -65,7 +79,12 @@ final class BridgeBot: Sendable {
             return DiscordRESTClient(configuration: configuration)
         }
         listenerREST = makeREST(listener.token, listener.kind)
-        senderREST = sender.token == listener.token ? listenerREST : makeREST(sender.token, sender.kind)
+        var senders = [sender.token == listener.token ? listenerREST : makeREST(sender.token, sender.kind)]
+        for token in extraUserTokens {
+            senders.append(token == listener.token ? listenerREST : makeREST(token, .user))
+        }
+        self.senders = senders
+        state = Mutex(State(senderRests: Array(repeating: nil, count: senders.count), senderTexts: Array(repeating: nil, count: senders.count)))
 
         var gatewayConfiguration = DiscordGatewayConfiguration(
             token: listener.token, botLabel: "\(bot.accessKey)/\(identity)",
@@ -103,16 +122,61 @@ final class BridgeBot: Sendable {
         }
     }
 
-    /// The quota rest still in force at `now`, clearing an expired one.
+    /// Rests one sender (an index into ``senders``) until `until` (Unix milliseconds) after a
+    /// sender-scoped quota text: the other senders keep posting.
+    func restSender(_ index: Int, until: UInt64, text: String) {
+        state.withLock { state in
+            guard state.senderRests.indices.contains(index) else { return }
+            state.senderRests[index] = max(state.senderRests[index] ?? 0, until)
+            state.senderTexts[index] = text
+        }
+    }
+
+    /// The sender to post the next prompt with: round-robin over the senders not resting at
+    /// `now`. When all rest, the one free soonest — a conversation stays on its bot, so its turn
+    /// is still tried (and Coze's answer, not a guess, says whether the quota is back).
+    func pickSender(now: UInt64) -> Int {
+        state.withLock { state in
+            Self.clearExpired(&state, now: now)
+            let count = state.senderRests.count
+            var picked: Int?
+            for step in 0..<count {
+                let index = (state.nextSender + step) % count
+                if state.senderRests[index] == nil {
+                    picked = index
+                    break
+                }
+            }
+            let index =
+                picked ?? state.senderRests.indices.min { (state.senderRests[$0] ?? 0) < (state.senderRests[$1] ?? 0) } ?? 0
+            state.nextSender = (index + 1) % max(count, 1)
+            return index
+        }
+    }
+
+    /// The quota rest that keeps the bot out of its pool at `now` — a creator-scoped one, or
+    /// every sender resting (then until the first of them is free) — clearing expired rests.
     func quotaRest(now: UInt64) -> (until: UInt64, text: String?)? {
         state.withLock { state in
-            guard let until = state.quotaUntil else { return nil }
-            if until <= now {
-                state.quotaUntil = nil
-                state.quotaText = nil
-                return nil
+            Self.clearExpired(&state, now: now)
+            if let until = state.quotaUntil { return (until, state.quotaText) }
+            let rests = state.senderRests.compactMap { $0 }
+            guard !rests.isEmpty, rests.count == state.senderRests.count, let first = rests.min() else { return nil }
+            let index = state.senderRests.firstIndex(of: first) ?? 0
+            return (first, state.senderTexts[index])
+        }
+    }
+
+    private static func clearExpired(_ state: inout State, now: UInt64) {
+        if let until = state.quotaUntil, until <= now {
+            state.quotaUntil = nil
+            state.quotaText = nil
+        }
+        for index in state.senderRests.indices {
+            if let until = state.senderRests[index], until <= now {
+                state.senderRests[index] = nil
+                state.senderTexts[index] = nil
             }
-            return (until, state.quotaText)
         }
     }
 
@@ -144,6 +208,6 @@ final class BridgeBot: Sendable {
     func shutdown() async {
         await gateway.shutdown()
         try? await listenerREST.shutdown()
-        if senderREST !== listenerREST { try? await senderREST.shutdown() }
+        for sender in senders where sender !== listenerREST { try? await sender.shutdown() }
     }
 }

@@ -122,12 +122,22 @@ extension CozeBridge {
     // MARK: - Channels
 
     /// Creates the Discord channel for a new conversation on `bot` and stores it. The caller
-    /// holds the name lock.
+    /// holds the name lock. Under `ChannelCap_Strategy: threads`, once the guild holds
+    /// `ChannelCap_maxChannels` conversation channels, the conversation becomes a thread instead
+    /// (see ``createThread(accessKey:name:on:)``) and nothing is evicted.
     func createChannel(accessKey: String, name: String, on bot: BridgeBot) async throws -> Conversation {
         let guild = bot.configuration.serverID
         guard let guildTicket = await locks.acquire(Self.guildKey(guild)) else { throw CozeBridgeError.notRunning }
         defer { locks.release(guildTicket) }
-        try await makeRoom(inGuild: guild)
+        switch configuration.conversations.channelCapStrategy {
+        case .evictLeastRecentlyUsed:
+            try await makeRoom(inGuild: guild)
+        case .threads:
+            let cap = max(configuration.conversations.maxChannelsPerGuild, 1)
+            if try storeCall({ try store.channelConversationCount(inGuild: guild) }) >= cap {
+                return try await createThread(accessKey: accessKey, name: name, on: bot)
+            }
+        }
         let channel: JSONValue
         do {
             channel = try await bot.listenerREST.createGuildChannel(
@@ -148,6 +158,62 @@ extension CozeBridge {
             _ = try? await bot.listenerREST.deleteChannel(channelID)
             throw CozeBridgeError.store(error.description)
         }
+    }
+
+    /// Creates a public thread for a new conversation in one of `bot`'s thread parent channels
+    /// and stores it. The caller holds the name and guild locks.
+    func createThread(accessKey: String, name: String, on bot: BridgeBot) async throws -> Conversation {
+        let guild = bot.configuration.serverID
+        let parent = try await threadParent(for: bot)
+        let thread: JSONValue
+        do {
+            // Public (11): a private thread would hide the prompt from the Coze bot and, in user
+            // sender mode, from the listening bot token unless each were added as a member.
+            thread = try await bot.listenerREST.createThread(
+                channelID: parent, name: Self.channelName(for: name), type: 11, autoArchiveMinutes: 10080)
+        } catch {
+            throw CozeBridgeError.discord("creating the thread for conversation \"\(name)\": \(error)")
+        }
+        guard let threadID = thread["id"]?.snowflakeValue else {
+            throw CozeBridgeError.discord("Discord's created thread has no id")
+        }
+        do {
+            return try store.createConversation(
+                NewConversation(
+                    accessKey: accessKey, name: name, botIdentity: bot.identity, guildID: guild, channelID: threadID,
+                    kind: .thread(parentChannelID: parent)))
+        } catch {
+            _ = try? await bot.listenerREST.deleteChannel(threadID)
+            throw CozeBridgeError.store(error.description)
+        }
+    }
+
+    /// The parent channel the next thread of `bot` goes into: the first of its parents with room
+    /// (``CozeBridgeOptions/threadsPerParentChannel``), or a new `cozebridge-threads-N` channel
+    /// under the bot's category. Parents are found from the store's threads (so a restart keeps
+    /// filling them) and from the ones made this run (which may hold no thread yet).
+    func threadParent(for bot: BridgeBot) async throws -> Snowflake {
+        var counts: [Snowflake: Int] = [:]
+        for conversation in try storeCall({ try store.allConversations() }) where conversation.botIdentity == bot.identity {
+            if case .thread(let parent) = conversation.kind { counts[parent, default: 0] += 1 }
+        }
+        for parent in threadParents(of: bot) where counts[parent] == nil { counts[parent] = 0 }
+        // Snowflakes grow with time: oldest parent first, so parents fill one after the other.
+        let limit = max(options.threadsPerParentChannel, 1)
+        if let open = counts.keys.sorted().first(where: { counts[$0, default: 0] < limit }) { return open }
+        let channel: JSONValue
+        do {
+            channel = try await bot.listenerREST.createGuildChannel(
+                guildID: bot.configuration.serverID, name: "cozebridge-threads-\(counts.count + 1)",
+                parentID: bot.configuration.channelCategoryID, auditLogReason: "cozebridge thread parent")
+        } catch {
+            throw CozeBridgeError.discord("creating a thread parent channel: \(error)")
+        }
+        guard let id = channel["id"]?.snowflakeValue else {
+            throw CozeBridgeError.discord("Discord's created channel has no id")
+        }
+        addThreadParent(id, of: bot)
+        return id
     }
 
     /// Deletes least-recently-used idle conversation channels until one more fits under the cap.

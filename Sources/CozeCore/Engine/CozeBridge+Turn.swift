@@ -161,10 +161,11 @@ extension CozeBridge {
         // Subscribed before posting: Coze can answer before our POST returns, and this
         // subscription's buffer keeps those dispatches until the tracker knows the prompt's id.
         let events = bot.gateway.events()
+        let sender = bot.pickSender(now: startedAt)
         var tracker: ReplyTracker?
         let terminal: TurnEvent
         do {
-            let message = try await bot.senderREST.createMessage(
+            let message = try await bot.senders[sender].createMessage(
                 channelID: conversation.channelID, payload: composed.payload(nonce: Self.makeNonce()),
                 files: composed.files)
             if let promptID = message["id"]?.snowflakeValue {
@@ -189,7 +190,8 @@ extension CozeBridge {
             terminal = .failed(.discord(status: nil, code: nil, message: "\(error)"))
         }
         record(
-            terminal, tracker: tracker, prompt: prompt, startedAt: startedAt, conversation: conversation, bot: bot)
+            terminal, tracker: tracker, prompt: prompt, startedAt: startedAt, conversation: conversation, bot: bot,
+            sender: sender)
         return terminal
     }
 
@@ -276,11 +278,11 @@ extension CozeBridge {
         return messages.sorted { ($0["id"]?.snowflakeValue ?? Snowflake(0)) < ($1["id"]?.snowflakeValue ?? Snowflake(0)) }
     }
 
-    /// Stores the finished turn, the conversation's use and the Coze activity; rests the bot on
-    /// a quota text. Store failures are not the turn's: the answer still reaches the client.
+    /// Stores the finished turn, the conversation's use and the Coze activity; rests the sender
+    /// (index into ``BridgeBot/senders``) or the whole bot on a quota text. Store failures are not the turn's: the answer still reaches the client.
     private func record(
         _ terminal: TurnEvent, tracker: ReplyTracker?, prompt: String, startedAt: UInt64, conversation: Conversation,
-        bot: BridgeBot
+        bot: BridgeBot, sender: Int
     ) {
         let finishedAt = WallClock.unixMilliseconds()
         var turn = ConversationTurn(
@@ -293,9 +295,15 @@ extension CozeBridge {
             turn.suggestions = result.suggestions
         case .failed(let error):
             turn.outcome = .error(code: Self.errorCode(error))
-            if case .quotaExhausted(_, let text) = error {
+            if case .quotaExhausted(let scope, let text) = error {
                 turn.answer = ""
-                bot.restQuota(until: options.quotaResetTime(finishedAt), text: text)
+                let until = options.quotaResetTime(finishedAt)
+                switch scope {
+                // The posting account's credits are spent: its sibling tokens still have theirs.
+                case .sender: bot.restSender(sender, until: until, text: text)
+                // The Coze bot's owner is out: no token of this bot can get an answer.
+                case .creator: bot.restQuota(until: until, text: text)
+                }
             }
         default:
             break

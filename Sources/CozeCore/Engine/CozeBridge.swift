@@ -45,6 +45,10 @@ public final class CozeBridge: Sendable {
         var runner: Task<Void, Never>?
         /// Turns holding or waiting for each conversation: eviction never touches these.
         var busy: [ConversationID: Int] = [:]
+        var legacyImport: LegacyImportReport?
+        /// Thread parent channels made this run, per bot identity: a parent whose threads were
+        /// all deleted is absent from the store but still worth filling.
+        var threadParents: [String: [Snowflake]] = [:]
     }
 
     private enum Phase { case idle, running, stopped }
@@ -76,9 +80,11 @@ public final class CozeBridge: Sendable {
 
     // MARK: - Life cycle
 
-    /// Connects every bot's gateway and starts the keepalive scheduler (when `Keepalive_timer`
+    /// Imports the legacy conversation files (see ``CozeBridgeOptions/legacyImportDirectory``),
+    /// connects every bot's gateway and starts the keepalive scheduler (when `Keepalive_timer`
     /// is set). Returns at once; use ``waitUntilReady(timeout:)`` or ``status()`` to follow the
-    /// connections. Calling it again does nothing.
+    /// connections and ``legacyImportReport`` for what the import did. Calling it again does
+    /// nothing.
     public func start() {
         let (jobs, continuation) = AsyncStream.makeStream(of: Job.self, bufferingPolicy: .unbounded)
         let started: Bool = state.withLock { state in
@@ -96,6 +102,9 @@ public final class CozeBridge: Sendable {
             return true
         }
         guard started else { return }
+        // Before the gateways, so the imported names resolve from the first request on.
+        let report = importLegacyConversations()
+        state.withLock { $0.legacyImport = report }
         for bot in bots { bot.gateway.start() }
         if let period = configuration.keepalive.period {
             submit { [self] in await keepaliveLoop(period: period) }
@@ -149,6 +158,44 @@ public final class CozeBridge: Sendable {
         let now = WallClock.unixMilliseconds()
         let activity = (try? store.lastCozeActivityByBot()) ?? [:]
         return bots.map { $0.status(now: now, lastCozeActivity: activity[$0.identity]) }
+    }
+
+    // MARK: - Legacy import
+
+    /// What the start-up import of the Java bridge's files did; `nil` before ``start()`` or when
+    /// ``CozeBridgeOptions/legacyImportDirectory`` is `nil`. Failed files are listed in
+    /// ``LegacyImportReport/failures`` and retried at the next start.
+    public var legacyImportReport: LegacyImportReport? { state.withLock { $0.legacyImport } }
+
+    /// Runs the importer once over the configured directory, filing each key's conversations
+    /// on the first configured bot of that key (the seed had one bot per key). Never throws:
+    /// the old files are a convenience, and a broken one must not keep the bridge down.
+    func importLegacyConversations() -> LegacyImportReport? {
+        guard let directory = options.legacyImportDirectory else { return nil }
+        let bots = self.bots
+        // Era A had a single bot and key; its `cache_names.json` belongs to that key.
+        let eraAKey =
+            configuration.era == .a ? (bots.first?.configuration.accessKey ?? BotConfiguration.openAccessKey)
+            : BotConfiguration.openAccessKey
+        let importer = LegacyConversationImporter(directory: directory, eraAAccessKey: eraAKey) { key in
+            guard let bot = bots.first(where: { $0.configuration.accessKey == key }) else { return nil }
+            return LegacyConversationPlacement(botIdentity: bot.identity, guildID: bot.configuration.serverID)
+        }
+        do {
+            return try importer.importPendingFiles(into: store)
+        } catch {
+            var report = LegacyImportReport()
+            report.failures.append(LegacyImportFailure(fileName: directory, reason: "the store failed: \(error)"))
+            return report
+        }
+    }
+
+    // MARK: - Thread parents
+
+    func threadParents(of bot: BridgeBot) -> [Snowflake] { state.withLock { $0.threadParents[bot.identity] ?? [] } }
+
+    func addThreadParent(_ id: Snowflake, of bot: BridgeBot) {
+        state.withLock { $0.threadParents[bot.identity, default: []].append(id) }
     }
 
     // MARK: - Busy conversations

@@ -24,6 +24,16 @@ public struct CozeBridgeOptions: Sendable {
     public var configureGateway: @Sendable (inout DiscordGatewayConfiguration) -> Void
     /// Adjusts each REST client's settings before it is made.
     public var configureREST: @Sendable (inout DiscordRESTClient.Configuration) -> Void
+    /// Where ``CozeBridge/start()`` looks for the Java bridge's `conversation_<Key>.json` and
+    /// `cache_names.json` to import once (see ``LegacyConversationImporter``); `nil` skips the
+    /// import. The default is the process's working directory, because that is where the seed
+    /// wrote those files and where a relative `Store_path` lands too, so an operator who drops
+    /// cozebridge into the old bridge's directory gets the old conversations without a setting.
+    public var legacyImportDirectory: String?
+    /// With `ChannelCap_Strategy: threads`, how many conversation threads one parent channel
+    /// holds before a new parent is made. Discord counts active threads per guild (1000), not
+    /// per channel; spreading them keeps each parent's thread list usable for a human.
+    public var threadsPerParentChannel: Int
 
     public init(
         firstReplyTimeout: Duration? = nil,
@@ -32,8 +42,12 @@ public struct CozeBridgeOptions: Sendable {
         tickInterval: Duration = .milliseconds(50),
         quotaResetTime: @escaping @Sendable (UInt64) -> UInt64 = CozeBridgeOptions.nextUTCMidnight,
         configureGateway: @escaping @Sendable (inout DiscordGatewayConfiguration) -> Void = { _ in },
-        configureREST: @escaping @Sendable (inout DiscordRESTClient.Configuration) -> Void = { _ in }
+        configureREST: @escaping @Sendable (inout DiscordRESTClient.Configuration) -> Void = { _ in },
+        legacyImportDirectory: String? = FileManager.default.currentDirectoryPath,
+        threadsPerParentChannel: Int = 200
     ) {
+        self.legacyImportDirectory = legacyImportDirectory
+        self.threadsPerParentChannel = threadsPerParentChannel
         self.firstReplyTimeout = firstReplyTimeout
         self.failureGrace = failureGrace
         self.readyTimeout = readyTimeout

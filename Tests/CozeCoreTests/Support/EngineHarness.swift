@@ -59,7 +59,11 @@ struct EngineHarness {
         return EngineHarness(emulator: emulator, bridge: bridge, storePath: storePath, inspector: inspector)
     }
 
-    static func options(firstReply: Duration = .seconds(3)) -> CozeBridgeOptions {
+    /// `legacyImportDirectory` is `nil` unless given: the default (the working directory) would
+    /// make tests depend on whatever files lie where `swift test` runs.
+    static func options(
+        firstReply: Duration = .seconds(3), legacyImportDirectory: String? = nil, threadsPerParentChannel: Int = 200
+    ) -> CozeBridgeOptions {
         CozeBridgeOptions(
             firstReplyTimeout: firstReply, readyTimeout: .seconds(5), tickInterval: .milliseconds(20),
             configureGateway: { configuration in
@@ -72,7 +76,7 @@ struct EngineHarness {
                 configuration.requestTimeout = .seconds(10)
                 configuration.retryBaseDelay = .milliseconds(20)
                 configuration.retryMaxDelay = .milliseconds(200)
-            })
+            }, legacyImportDirectory: legacyImportDirectory, threadsPerParentChannel: threadsPerParentChannel)
     }
 
     static func defaultBot(_ info: DiscordEmulator.Info, key: String = EngineHarness.key) -> BotConfiguration {
