@@ -103,6 +103,15 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Operator chat tool (send a prompt, stream the answer; list conversations); also the
+        // child process the crash-restart tests SIGKILL mid-turn.
+        .executableTarget(
+            name: "cozebridge-cli",
+            dependencies: [
+                "CozeCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         .testTarget(
             name: "CozeCoreTests",
             dependencies: [
