@@ -82,18 +82,17 @@ public final class DiscordEmulator: Sendable {
         // Connections can arrive between bind and the moment the world exists (which needs the
         // bound port for its URLs); they are turned away until then.
         let routerBox = NIOLockedValueBox<EmulatorRouter?>(nil)
-        let worldBox = NIOLockedValueBox<(EmulatorWorld, EmulatorCounters)?>(nil)
         let bootstrap = ServerBootstrap(group: eventLoopGroup)
             .serverChannelOption(.backlog, value: 512)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
-                guard let router = routerBox.withLockedValue({ $0 }), let (world, counters) = worldBox.withLockedValue({ $0 })
-                else {
+                guard let router = routerBox.withLockedValue({ $0 }) else {
                     return channel.close()
                 }
                 return channel.eventLoop.makeCompletedFuture {
-                    try Self.configure(channel: channel, router: router, world: world, counters: counters)
+                    try Self.configure(
+                        channel: channel, router: router, world: router.rest.world, counters: router.rest.counters)
                 }
             }
         let serverChannel = try await bootstrap.bind(host: host, port: port).get()
@@ -134,7 +133,6 @@ public final class DiscordEmulator: Sendable {
             info: info, world: world, counters: counters, faults: faults, rateLimiter: rateLimiter, coze: coze,
             scenario: scenario, serverChannels: [serverChannel, gatewayChannel])
         let rest = RESTRouter(world: world, counters: counters, faults: faults, rateLimiter: rateLimiter)
-        worldBox.withLockedValue { $0 = (world, counters) }
         routerBox.withLockedValue { $0 = EmulatorRouter(emulator: emulator, rest: rest) }
         return emulator
     }

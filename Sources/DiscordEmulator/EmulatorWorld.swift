@@ -37,6 +37,8 @@ final class EmulatorWorld: @unchecked Sendable {
     var gatewaySettings = GatewaySettings()
     var maxGuildChannels = 500
     var refuseGatewayUntilMilliseconds: UInt64 = 0
+    /// Set once by `DiscordEmulator.start` before the first connection is accepted, and read
+    /// without the lock after that.
     var cozeSimulator: CozeBotSimulator?
     /// Set once by `DiscordEmulator.start` before any connection is accepted.
     var counters: EmulatorCounters?
