@@ -22,11 +22,27 @@ struct EnginePoolTests {
         _ = await bridge.waitUntilReady(timeout: .seconds(5))
         let statuses = bridge.status()
         #expect(statuses.map(\.isAvailable) == [false, true])
+        #expect(statuses.map(\.userID) == [nil, harness.info.bridgeBotUserID])
         for index in 0..<3 {
             let result = try await bridge.send(accessKey: "pool", conversation: "c\(index)", prompt: "Ping \(index)")
             #expect(result.text == harness.answer("Ping \(index)"))
         }
         #expect(Set(try bridge.conversations(accessKey: "pool").map(\.botIdentity)) == [statuses[1].identity])
+        try await harness.stop()
+    }
+
+    @Test("status names the Discord account each bot's gateway runs as, from READY")
+    func statusNamesTheAccount() async throws {
+        let harness = try await EngineHarness.start(bots: EngineHarness.senderModeBots)
+        let info = harness.info
+        let statuses = harness.bridge.status()
+        #expect(statuses.map(\.accessKey) == ["botmode", "usermode", "useronly"])
+        #expect(statuses.map(\.userID) == [info.bridgeBotUserID, info.bridgeBotUserID, info.userID])
+        #expect(zip(statuses, harness.bridge.bots).allSatisfy { $0.user == $1.gateway.currentUser })
+        // The user name is the account's own, as REST reports it.
+        let me = try await harness.inspector.currentUser()
+        #expect(statuses[2].user?.username == me["username"]?.stringValue)
+        #expect(statuses.allSatisfy { $0.user?.username.isEmpty == false })
         try await harness.stop()
     }
 

@@ -118,23 +118,70 @@ struct EngineTurnTests {
         try await harness.stop()
     }
 
+    @Test("slow: a first reply later than the idle timeout still ends with the exact text")
+    func slow() async throws {
+        // The idle timeout (500 ms) only runs once the reply exists; before that the first-reply
+        // timeout does, here the engine's default, max(3 × idle, 60 s).
+        var options = EngineHarness.options()
+        options.firstReplyTimeout = nil
+        let harness = try await EngineHarness.start(
+            ["coze": ["slow_start_ms": 2500]],
+            reply: ReplyConfiguration(idleTimeout: .milliseconds(500), overallTimeout: .seconds(20)), options: options)
+        let prompt = "Take your time with this one [scenario:slow]"
+        let started = ContinuousClock.now
+        var log = EngineTurnLog()
+        var firstDeltaAfter: Duration?
+        for try await event in harness.bridge.stream(accessKey: EngineHarness.key, conversation: "slow", prompt: prompt) {
+            if firstDeltaAfter == nil, case .delta = event { firstDeltaAfter = ContinuousClock.now - started }
+            log.events.append(event)
+        }
+        let answer = harness.answer(prompt)
+        let result = try #require(log.result, "\(log.events)")
+        #expect(result.text == answer)
+        #expect(log.foldedText == answer)
+        #expect(log.corrections == 0)
+        #expect(result.completion == .suggestions)
+        #expect(result.suggestions == CozeAnswerGenerator.suggestions(for: answer, seed: EngineHarness.seed))
+        // The slow start really happened: nothing was shown for longer than the idle timeout.
+        let waited = try #require(firstDeltaAfter)
+        #expect(waited >= .milliseconds(2500), "first delta after \(waited)")
+        try await harness.stop()
+    }
+
+    @Test("slow beyond the first-reply timeout: noReply, and the late reply does not leak into the next turn")
+    func slowBeyondFirstReplyTimeout() async throws {
+        let harness = try await EngineHarness.start(
+            ["coze": ["slow_start_ms": 2000]], options: EngineHarness.options(firstReply: .milliseconds(800)))
+        let first = "Are you there? [scenario:slow]"
+        let log = await EngineTurnLog.collect(
+            harness.bridge.stream(accessKey: EngineHarness.key, conversation: "late", prompt: first))
+        #expect(log.error == .noReply(promptAuthoredByBot: true, cozeTyped: true))
+        #expect(log.foldedText == "")
+        // Let the late reply land (it starts 2 s after the prompt and then streams).
+        let conversation = try #require(try harness.bridge.conversation(accessKey: EngineHarness.key, name: "late"))
+        let lateAnswer = harness.answer(first)
+        let deadline = ContinuousClock.now + .seconds(20)
+        var landed = false
+        while !landed, ContinuousClock.now < deadline {
+            let messages = try await harness.inspector.messages(channelID: conversation.channelID, limit: 10)
+            landed = messages.contains { $0["content"]?.stringValue == lateAnswer && $0["components"]?[0] != nil }
+            if !landed { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(landed)
+        let second = "what did I say before?"
+        let result = try await harness.bridge.send(accessKey: EngineHarness.key, conversation: "late", prompt: second)
+        #expect(result.text == harness.answer(second, previous: first))
+        #expect(result.text != lateAnswer)
+        let turns = try harness.bridge.store.turns(of: conversation.id)
+        #expect(turns.map(\.turn.outcome) == [.error(code: "no_reply"), .done])
+        try await harness.stop()
+    }
+
     @Test("Coze ignoring bots: bot mode fails saying to use user mode, user mode answers")
     func ignoreBotAuthors() async throws {
         let harness = try await EngineHarness.start(
             ["coze": ["ignore_bot_authors": true]],
-            bots: { info in
-                [
-                    EngineHarness.defaultBot(info, key: "botmode"),
-                    BotConfiguration(
-                        accessKey: "usermode", botToken: info.bridgeBotToken, userTokens: [info.userToken],
-                        senderMode: .user, channelCategoryID: info.categoryID, serverID: info.guildID,
-                        cozeBotID: info.cozeBotUserID),
-                    // No bot token: the user account's own gateway listens.
-                    BotConfiguration(
-                        accessKey: "useronly", botToken: nil, userTokens: [info.userToken], senderMode: .user,
-                        channelCategoryID: info.categoryID, serverID: info.guildID, cozeBotID: info.cozeBotUserID),
-                ]
-            }, options: EngineHarness.options(firstReply: .milliseconds(600)))
+            bots: EngineHarness.senderModeBots, options: EngineHarness.options(firstReply: .milliseconds(600)))
         await #expect(throws: TurnError.noReply(promptAuthoredByBot: true, cozeTyped: false)) {
             try await harness.bridge.send(accessKey: "botmode", conversation: "c", prompt: "Hello there")
         }

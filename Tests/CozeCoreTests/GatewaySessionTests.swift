@@ -31,6 +31,24 @@ import Testing
         try await harness.stop()
     }
 
+    @Test func currentUserIsTheREADYAccountAndOutlivesResumesAndShutdown() async throws {
+        let harness = try await GatewayHarness.start()
+        #expect(harness.client.currentUser == nil)
+        try await harness.startAndWaitForReady()
+        let ready = try #require(harness.recorder.readies.first)
+        let user = try #require(harness.client.currentUser)
+        #expect(user.id == harness.emulator.info.bridgeBotUserID)
+        #expect(user == DiscordGatewayUser(id: harness.emulator.info.bridgeBotUserID, username: ready.username))
+        #expect(!user.username.isEmpty)
+        // A RESUME brings no READY; the account is still known.
+        #expect(harness.emulator.dropGatewayConnections(token: harness.emulator.info.bridgeBotToken) == 1)
+        #expect(await harness.recorder.waitUntil(timeout: .seconds(20)) { $0.resumedCount == 1 })
+        #expect(harness.client.currentUser == user)
+        await harness.client.shutdown()
+        #expect(harness.client.currentUser == user)
+        try await harness.stop()
+    }
+
     @Test func aMessagePostedOverRESTArrivesAsMessageCreate() async throws {
         let harness = try await GatewayHarness.start()
         try await harness.startAndWaitForReady()

@@ -118,7 +118,9 @@ import Testing
 
     @Test func userAgentFollowsDiscordsFormatWithoutMachinePaths() {
         let agent = DiscordRESTClient.defaultUserAgent
-        #expect(agent.hasPrefix("DiscordBot (https://"))
+        #expect(agent == "DiscordBot (https://github.com/cozebridge/cozebridge, \(CozeCoreVersion.string))")
+        #expect(CozeCoreVersion.string.split(separator: ".").compactMap { Int($0) }.count == 3)
+        #expect(DiscordRESTClient.Configuration(token: "t").userAgent == agent)
         #expect(agent.hasSuffix(", \(CozeCoreVersion.string))"))
         #expect(!agent.contains("/work") && !agent.contains("/home"))
     }

@@ -199,8 +199,8 @@ final class BridgeBot: Sendable {
         }
         let rest = quotaRest(now: now)
         return BridgeBotStatus(
-            accessKey: configuration.accessKey, identity: identity, senderMode: configuration.senderMode,
-            state: simplified, gateway: gatewayStatus, inFlightTurns: inFlight,
+            accessKey: configuration.accessKey, identity: identity, user: gateway.currentUser,
+            senderMode: configuration.senderMode, state: simplified, gateway: gatewayStatus, inFlightTurns: inFlight,
             quotaExhaustedUntilMilliseconds: rest?.until, quotaText: rest?.text,
             lastCozeActivityMilliseconds: lastCozeActivity)
     }

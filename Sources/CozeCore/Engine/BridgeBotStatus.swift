@@ -17,6 +17,9 @@ public struct BridgeBotStatus: Sendable, Equatable {
     public var accessKey: String
     /// The stable identity conversations of this bot are stored under.
     public var identity: String
+    /// The Discord account the bot's gateway session runs as (the bridge bot; in `user` sender
+    /// mode without a bot token, the user), from its READY; `nil` until the first READY.
+    public var user: DiscordGatewayUser?
     /// How prompts are posted.
     public var senderMode: BotConfiguration.SenderMode
     /// Simplified gateway state.
@@ -33,6 +36,9 @@ public struct BridgeBotStatus: Sendable, Equatable {
     /// When the bot's Coze bot was last active (Unix milliseconds, from the store, so it
     /// survives restarts); `nil` if never. Keepalive compares it with `Keepalive_maxIntervalMinutes`.
     public var lastCozeActivityMilliseconds: UInt64?
+
+    /// The Discord user id of ``user``: the bridge bot's own id.
+    public var userID: Snowflake? { user?.id }
 
     /// Whether a new conversation may be placed on the bot.
     public var isAvailable: Bool { state == .ready && quotaExhaustedUntilMilliseconds == nil }

@@ -25,6 +25,7 @@ public final class DiscordGatewayClient: Sendable {
         /// Set once the client stopped; late subscribers get it at once.
         var finalEvent: DiscordGatewayEvent?
         var sessionID: String?
+        var currentUser: DiscordGatewayUser?
     }
 
     private let state = Mutex(State())
@@ -41,6 +42,11 @@ public final class DiscordGatewayClient: Sendable {
 
     /// The current session id, once READY has been received.
     public var sessionID: String? { state.withLock { $0.sessionID } }
+
+    /// The account this client's token belongs to, from the latest READY; `nil` until the first
+    /// READY. It stays set across reconnects and after the client stopped (a token's user does
+    /// not change).
+    public var currentUser: DiscordGatewayUser? { state.withLock { $0.currentUser } }
 
     /// A new stream of everything the client reports from now on, ending after `.stopped`.
     ///
@@ -276,6 +282,9 @@ public final class DiscordGatewayClient: Sendable {
             link.sequence = sequence
             link.markReady()
             setSessionID(ready.sessionID)
+            if let id = ready.userID {
+                state.withLock { $0.currentUser = DiscordGatewayUser(id: id, username: ready.username) }
+            }
             setStatus(.ready)
             updateStatistics { $0.dispatches += 1 }
             emit(.ready(ready))

@@ -39,3 +39,16 @@ public struct DiscordGatewayReady: Sendable, Equatable {
         resumeGatewayURL = data["resume_gateway_url"]?.stringValue ?? ""
     }
 }
+
+/// The Discord account a gateway session runs as, from its READY.
+public struct DiscordGatewayUser: Sendable, Hashable {
+    /// The account's user id (the bridge bot's own id in `bot` sender mode).
+    public var id: Snowflake
+    /// The account's user name.
+    public var username: String
+
+    public init(id: Snowflake, username: String) {
+        self.id = id
+        self.username = username
+    }
+}

@@ -26,6 +26,7 @@ struct EngineHarness {
         reply: ReplyConfiguration = ReplyConfiguration(idleTimeout: .seconds(2), overallTimeout: .seconds(20)),
         conversations: ConversationConfiguration = ConversationConfiguration(),
         keepalive: KeepaliveConfiguration = KeepaliveConfiguration(),
+        proxy: ProxyConfiguration = ProxyConfiguration(),
         options: CozeBridgeOptions = EngineHarness.options(),
         waitForReady: Bool = true
     ) async throws -> EngineHarness {
@@ -48,7 +49,7 @@ struct EngineHarness {
         let emulator = try await DiscordEmulator.start(scenario: merged)
         let info = emulator.info
         let configuration = BridgeConfiguration(
-            era: .c, bots: bots?(info) ?? [defaultBot(info)], keepalive: keepalive, reply: reply,
+            era: .c, bots: bots?(info) ?? [defaultBot(info)], proxy: proxy, keepalive: keepalive, reply: reply,
             conversations: conversations, discord: DiscordEndpoints(apiBaseURL: info.api, gatewayURL: info.gateway))
         let storePath = NSTemporaryDirectory() + "engine-\(UUID().uuidString).sqlite"
         let bridge = try CozeBridge(configuration: configuration, storePath: storePath, options: options)
@@ -83,6 +84,21 @@ struct EngineHarness {
         BotConfiguration(
             accessKey: key, botToken: info.bridgeBotToken, senderMode: .bot, channelCategoryID: info.categoryID,
             serverID: info.guildID, cozeBotID: info.cozeBotUserID)
+    }
+
+    /// One bot per sender setup, keys `botmode` (the bridge bot posts and listens), `usermode`
+    /// (the user posts, the bridge bot's gateway listens) and `useronly` (no bot token: the user
+    /// account posts and its own gateway listens).
+    static func senderModeBots(_ info: DiscordEmulator.Info) -> [BotConfiguration] {
+        [
+            defaultBot(info, key: "botmode"),
+            BotConfiguration(
+                accessKey: "usermode", botToken: info.bridgeBotToken, userTokens: [info.userToken], senderMode: .user,
+                channelCategoryID: info.categoryID, serverID: info.guildID, cozeBotID: info.cozeBotUserID),
+            BotConfiguration(
+                accessKey: "useronly", botToken: nil, userTokens: [info.userToken], senderMode: .user,
+                channelCategoryID: info.categoryID, serverID: info.guildID, cozeBotID: info.cozeBotUserID),
+        ]
     }
 
     /// A second bridge on the same store and emulator (a restart).

@@ -2,8 +2,14 @@ import NIOCore
 import NIOPosix
 import Synchronization
 
-/// A tiny loopback proxy for gateway tests: HTTP `CONNECT` or SOCKS5 (no authentication,
-/// `CONNECT` only), splicing bytes to the requested host on the same event loop.
+/// A tiny loopback proxy for gateway and REST tests: HTTP `CONNECT` or SOCKS5 (no
+/// authentication, `CONNECT` only), splicing bytes to the requested host on the same event loop.
+///
+/// It records what it carried: each tunnel's target (`host:port`), the HTTP handshake's request
+/// line, and how many HTTP/1.1 request heads the client sent through each tunnel (the REST
+/// client's traffic to the emulator is plain HTTP inside the tunnel, so they can be counted).
+/// A request that is neither `CONNECT` nor SOCKS5 (an absolute-form `GET http://…`) gets a 400:
+/// AsyncHTTPClient tunnels plain `http://` through an HTTP proxy with `CONNECT` as well.
 ///
 /// `freezeExistingConnections()` makes the connections open so far stop delivering the server's
 /// bytes while still accepting the client's: to the client, a zombie connection.
@@ -40,6 +46,16 @@ final class LoopbackProxy: Sendable {
     var tunnels: Int { control.tunnels }
     /// Client connections accepted.
     var connections: Int { control.connections }
+    /// `host:port` of every tunnel established, in order.
+    var targets: [String] { control.targets }
+    /// The request line of every HTTP proxy handshake (`CONNECT host:port HTTP/1.1`), in order.
+    var handshakeLines: [String] { control.handshakeLines }
+
+    /// Tunnels established to `port` on any host.
+    func tunnels(toPort port: Int) -> Int { control.targets.filter { $0.hasSuffix(":\(port)") }.count }
+
+    /// HTTP/1.1 request heads the clients sent through tunnels to `port` on any host.
+    func requestHeads(toPort port: Int) -> Int { control.requestHeads(toPort: port) }
 
     func freezeExistingConnections() { control.freezeExisting() }
 
@@ -49,16 +65,23 @@ final class LoopbackProxy: Sendable {
 final class ProxyControl: Sendable {
     private struct State {
         var connections = 0
-        var tunnels = 0
+        var targets: [String] = []
+        var handshakeLines: [String] = []
+        var requestHeads: [Int: Int] = [:]
         var frozenBelow = 0
     }
 
     private let state = Mutex(State())
 
     func accept() -> Int { state.withLock { $0.connections += 1; return $0.connections } }
-    func tunnelOpened() { state.withLock { $0.tunnels += 1 } }
+    func tunnelOpened(host: String, port: Int) { state.withLock { $0.targets.append("\(host):\(port)") } }
+    func handshake(_ line: String) { state.withLock { $0.handshakeLines.append(line) } }
+    func requestHeadsSent(_ count: Int, toPort port: Int) { state.withLock { $0.requestHeads[port, default: 0] += count } }
     var connections: Int { state.withLock { $0.connections } }
-    var tunnels: Int { state.withLock { $0.tunnels } }
+    var tunnels: Int { state.withLock { $0.targets.count } }
+    var targets: [String] { state.withLock { $0.targets } }
+    var handshakeLines: [String] { state.withLock { $0.handshakeLines } }
+    func requestHeads(toPort port: Int) -> Int { state.withLock { $0.requestHeads[port] ?? 0 } }
     func freezeExisting() { state.withLock { $0.frozenBelow = $0.connections + 1 } }
     func isFrozen(_ id: Int) -> Bool { state.withLock { id < $0.frozenBelow } }
 }
@@ -76,6 +99,8 @@ private final class ProxyFrontHandler: ChannelInboundHandler {
     private var stage: Stage
     private var pending: ByteBuffer?
     private var upstream: (any Channel)?
+    private var targetPort = 0
+    private var heads = RequestHeadCounter()
 
     init(kind: LoopbackProxy.Kind, id: Int, control: ProxyControl) {
         self.kind = kind
@@ -87,6 +112,7 @@ private final class ProxyFrontHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var bytes = unwrapInboundIn(data)
         if stage == .spliced, let upstream {
+            countRequestHeads(in: bytes)
             upstream.writeAndFlush(bytes, promise: nil)
             return
         }
@@ -133,6 +159,7 @@ private final class ProxyFrontHandler: ChannelInboundHandler {
             let view = Array(buffer.readableBytesView)
             guard let end = Self.endOfHead(view) else { return }
             let head = String(decoding: view[..<end], as: UTF8.self)
+            control.handshake(head.split(separator: "\r\n", maxSplits: 1).first.map(String.init) ?? "")
             let parts = head.split(separator: " ")
             guard parts.count >= 3, parts[0] == "CONNECT", let colon = parts[1].lastIndex(of: ":"),
                 let port = Int(parts[1][parts[1].index(after: colon)...])
@@ -152,6 +179,7 @@ private final class ProxyFrontHandler: ChannelInboundHandler {
 
     private func connect(context: ChannelHandlerContext, host: String, port: Int, reply: [UInt8]) {
         stage = .connecting
+        targetPort = port
         let downstream = context.channel
         let id = self.id
         let control = self.control
@@ -168,17 +196,25 @@ private final class ProxyFrontHandler: ChannelInboundHandler {
                 let handler = loopBound.value
                 switch result {
                 case .success(let channel):
-                    control.tunnelOpened()
+                    control.tunnelOpened(host: host, port: port)
                     handler.upstream = channel
                     handler.stage = .spliced
                     downstream.writeAndFlush(downstream.allocator.buffer(bytes: reply), promise: nil)
-                    if let rest = handler.pending, rest.readableBytes > 0 { channel.writeAndFlush(rest, promise: nil) }
+                    if let rest = handler.pending, rest.readableBytes > 0 {
+                        handler.countRequestHeads(in: rest)
+                        channel.writeAndFlush(rest, promise: nil)
+                    }
                     handler.pending = nil
                 case .failure:
                     handler.stage = .failed
                     downstream.close(promise: nil)
                 }
             }
+    }
+
+    private func countRequestHeads(in bytes: ByteBuffer) {
+        let found = heads.count(in: bytes.readableBytesView)
+        if found > 0 { control.requestHeadsSent(found, toPort: targetPort) }
     }
 
     private func fail(context: ChannelHandlerContext, reply: [UInt8]) {
@@ -204,6 +240,29 @@ private final class ProxyFrontHandler: ChannelInboundHandler {
             return index + 4
         }
         return nil
+    }
+}
+
+/// Counts HTTP/1.1 request lines (` HTTP/1.1\r\n`) in a byte stream that arrives in pieces.
+/// A WebSocket's client frames are masked, so after the upgrade request nothing else matches.
+private struct RequestHeadCounter {
+    private static let marker = Array(" HTTP/1.1\r\n".utf8)
+    private var tail: [UInt8] = []
+
+    mutating func count(in bytes: ByteBufferView) -> Int {
+        let window = tail + bytes
+        var found = 0
+        var index = 0
+        while index + Self.marker.count <= window.count {
+            if window[index..<(index + Self.marker.count)].elementsEqual(Self.marker) {
+                found += 1
+                index += Self.marker.count
+            } else {
+                index += 1
+            }
+        }
+        tail = Array(window.suffix(Self.marker.count - 1))
+        return found
     }
 }
 
