@@ -160,6 +160,13 @@ public final class DiscordRESTClient: Sendable {
         try await httpClient.shutdown()
     }
 
+    deinit {
+        // A client dropped without shutdown() (a caller's early exit on an error) must not take the
+        // process down: AsyncHTTPClient traps on a client deallocated while running. Shutting down
+        // an already shut-down client only reports an error to this ignored callback.
+        httpClient.shutdown { _ in }
+    }
+
     /// Counters since creation.
     public var statistics: Statistics { statisticsBox.value }
 

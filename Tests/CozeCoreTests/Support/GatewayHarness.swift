@@ -59,6 +59,8 @@ struct GatewayHarness {
         client.start()
         let status = await client.waitForStatus(timeout: .seconds(5)) { $0 == .ready }
         try #require(status == .ready, "gateway status: \(status)")
+        // The status turns ready before subscribers have taken the READY event from their streams.
+        try #require(await recorder.waitUntil(timeout: .seconds(20)) { !$0.readies.isEmpty })
     }
 
     /// Posts `content` as the user account in the general channel.
