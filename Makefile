@@ -5,23 +5,55 @@ VENV   ?= .venv
 PYTEST ?= $(VENV)/bin/pytest
 PORT   ?= 8090
 
-.PHONY: all build test test-swift test-python run bench venv clean
+.PHONY: all build lib install stage test test-swift test-c test-python run bench venv clean
+
+# `make install`: the library, its header and cozebridge.pc under $(PREFIX) (release build).
+PREFIX  ?= /usr/local
+CONFIG  ?= release
+VERSION := $(shell sed -n 's/^\#define COZE_VERSION_STRING "\(.*\)"/\1/p' include/cozebridge.h)
+# The tests' own install (debug build), used by the C and Python consumers.
+STAGE   := $(CURDIR)/.build/stage
 
 all: build
 
 build:
 	$(SWIFT) build
 
-# Swift unit tests, then the real discord.py against the emulator.
-test: test-swift test-python
+# libcozebridge.so (debug) in .build.
+lib:
+	$(SWIFT) build --product cozebridge
+
+install:
+	$(SWIFT) build -c $(CONFIG) --product cozebridge
+	install -d "$(DESTDIR)$(PREFIX)/lib/pkgconfig" "$(DESTDIR)$(PREFIX)/include"
+	install -m 755 "$$($(SWIFT) build -c $(CONFIG) --show-bin-path)/libcozebridge.so" "$(DESTDIR)$(PREFIX)/lib/libcozebridge.so.$(VERSION)"
+	ln -sf "libcozebridge.so.$(VERSION)" "$(DESTDIR)$(PREFIX)/lib/libcozebridge.so.1"
+	ln -sf libcozebridge.so.1 "$(DESTDIR)$(PREFIX)/lib/libcozebridge.so"
+	install -m 644 include/cozebridge.h "$(DESTDIR)$(PREFIX)/include/cozebridge.h"
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' cozebridge.pc.in > "$(DESTDIR)$(PREFIX)/lib/pkgconfig/cozebridge.pc"
+
+stage:
+	$(MAKE) --no-print-directory install CONFIG=debug PREFIX="$(STAGE)"
+
+# Swift unit tests; the C API (linkage, ABI baseline, the C example, every function under
+# valgrind); then the real discord.py and the Python bindings against the emulator.
+test: test-swift test-c test-python
+
+test-c: stage
+	$(SWIFT) build --product discord-emulator
+	scripts/check-linkage "$(STAGE)/lib/libcozebridge.so.1"
+	scripts/check-abi "$(STAGE)/lib/libcozebridge.so.1"
+	PKG_CONFIG_PATH="$(STAGE)/lib/pkgconfig" sh -c 'cc -Wall -Wextra -Werror -std=c11 -o "$(STAGE)/chat" examples/c/chat.c $$(pkg-config --cflags --libs cozebridge)'
+	scripts/check-linkage "$(STAGE)/lib/libcozebridge.so.1" "$(STAGE)/chat"
+	COZEBRIDGE_PREFIX="$(STAGE)" DISCORD_EMULATOR_BIN="$$($(SWIFT) build --show-bin-path)/discord-emulator" tests/c/run-api-test
 
 test-swift:
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 
-test-python: $(PYTEST)
+test-python: $(PYTEST) stage
 	$(SWIFT) build --product discord-emulator
-	DISCORD_EMULATOR_BIN="$$($(SWIFT) build --show-bin-path)/discord-emulator" $(PYTEST) tests/python -v
+	COZEBRIDGE_LIBRARY="$(STAGE)/lib/libcozebridge.so.1" DISCORD_EMULATOR_BIN="$$($(SWIFT) build --show-bin-path)/discord-emulator" $(PYTEST) tests/python -v
 
 $(PYTEST): tests/python/requirements.txt
 	scripts/bootstrap venv

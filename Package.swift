@@ -11,10 +11,12 @@ let package = Package(
         .library(name: "DiscordEmulator", targets: ["DiscordEmulator"]),
         .executable(name: "discord-emulator", targets: ["discord-emulator"]),
         .library(name: "CozeCore", targets: ["CozeCore"]),
+        // libcozebridge.so: the C API (include/cozebridge.h) over CozeCore, the only image that
+        // holds CozeCore for C, Python and plugin consumers.
         .library(
             name: "cozebridge",
             type: .dynamic,
-            targets: ["CCozeBridge"]
+            targets: ["CozeBridgeExports"]
         ),
         .executable(name: "cozebridge-host", targets: ["host"]),
     ],
@@ -87,9 +89,21 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
+        // The C half of libcozebridge: the public header (a link to include/cozebridge.h), status
+        // names, the thread-local last error and the free functions.
+        .target(name: "CCozeBridge"),
+        // The Swift half: `@c @implementation` of every header function, checked against the header.
+        // SONAME libcozebridge.so.1, and a version script that exports `coze_*` only.
         .target(
-            name: "CCozeBridge",
-            dependencies: ["CozeCore"]
+            name: "CozeBridgeExports",
+            dependencies: ["CCozeBridge", "CozeCore", "DiscordWire"],
+            exclude: ["exports.map"],
+            linkerSettings: [
+                .unsafeFlags([
+                    "-Xlinker", "-soname=libcozebridge.so.1",
+                    "-Xlinker", "--version-script=Sources/CozeBridgeExports/exports.map",
+                ])
+            ]
         ),
         .executableTarget(
             name: "host",

@@ -36,7 +36,8 @@ public struct ConfigurationLoader: Sendable {
         var parse = ConfigurationParse(source: source, environment: environment)
         let configuration = try parse.configuration(from: root)
         let warnings = parse.warnings.sorted { ($0.location.line ?? .max) < ($1.location.line ?? .max) }
-        return LoadedConfiguration(configuration: configuration, warnings: warnings)
+        return LoadedConfiguration(
+            configuration: configuration, warnings: warnings, document: ConfigurationParse.jsonValue(root))
     }
 
     private func compose(_ yaml: String, source: String) throws(ConfigurationError) -> Node {
@@ -601,7 +602,7 @@ private struct ConfigurationParse {
 
     /// YAML → JSON for plugin settings, typing plain scalars the way YAML does, except that an
     /// integer too large for 64 bits stays text instead of being rounded through `Double`.
-    private static func jsonValue(_ node: Node) -> JSONValue {
+    static func jsonValue(_ node: Node) -> JSONValue {
         switch node {
         case .mapping(let mapping):
             var members: [String: JSONValue] = [:]

@@ -54,7 +54,7 @@ extension CozeBridge {
             case .failed(let error):
                 return KeepaliveResult(
                     accessKey: accessKey, botIdentity: bot.identity, conversationName: name, result: nil,
-                    error: error.description)
+                    error: error.description, failure: .turn(error))
             default:
                 return KeepaliveResult(
                     accessKey: accessKey, botIdentity: bot.identity, conversationName: name, result: nil, error: "no end")
@@ -62,7 +62,7 @@ extension CozeBridge {
         } catch {
             return KeepaliveResult(
                 accessKey: accessKey, botIdentity: bot.identity, conversationName: name, result: nil,
-                error: "\(error)")
+                error: "\(error)", failure: (error as? CozeBridgeError).map { .request($0) })
         }
     }
 

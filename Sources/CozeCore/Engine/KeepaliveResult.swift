@@ -10,13 +10,26 @@ public struct KeepaliveResult: Sendable, Hashable {
     public var result: TurnResult?
     /// What went wrong otherwise.
     public var error: String?
+    /// The typed cause of ``error``: the turn's error, or the engine's refusal to run it.
+    public var failure: Failure?
 
-    public init(accessKey: String, botIdentity: String, conversationName: String, result: TurnResult?, error: String?) {
+    /// Why a keepalive prompt got no answer.
+    public enum Failure: Sendable, Hashable {
+        case turn(TurnError)
+        case request(CozeBridgeError)
+        case other
+    }
+
+    public init(
+        accessKey: String, botIdentity: String, conversationName: String, result: TurnResult?, error: String?,
+        failure: Failure? = nil
+    ) {
         self.accessKey = accessKey
         self.botIdentity = botIdentity
         self.conversationName = conversationName
         self.result = result
         self.error = error
+        self.failure = failure ?? (error == nil ? nil : .other)
     }
 
     /// Whether Coze answered.

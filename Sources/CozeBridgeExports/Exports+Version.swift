@@ -1,0 +1,15 @@
+import CCozeBridge
+import CozeCore
+
+/// NUL-terminated and static, as the header promises (Swift string literals are emitted with a NUL).
+private let versionString: StaticString = "0.1.0"
+
+@c @implementation
+func coze_version() -> UnsafePointer<CChar>! {
+    UnsafeRawPointer(versionString.utf8Start).assumingMemoryBound(to: CChar.self)
+}
+
+@c @implementation
+func coze_version_number() -> Int32 {
+    COZE_VERSION_MAJOR * 10000 + COZE_VERSION_MINOR * 100 + COZE_VERSION_PATCH
+}
