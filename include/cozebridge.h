@@ -188,6 +188,15 @@ int coze_bridge_wait_ready(coze_bridge *bridge, int timeout_ms);
 int coze_bridge_config_json(char **out, coze_bridge *bridge, const char *section);
 
 /**
+ * The plugins the configuration names (`Plugins:`), checked and normalised, as a JSON array of
+ * objects {"name": text, "path": text or null, "enabled": bool, "settings": object}, in file order.
+ * What a plugin host loads; settings are the plugin's own `Settings` mapping.
+ *
+ * @param out  receives the JSON text; release it with coze_free().
+ */
+int coze_bridge_plugin_list_json(char **out, coze_bridge *bridge);
+
+/**
  * Stops the bridge and releases it: turns still running end (their streams get COZE_ECANCELLED),
  * Discord sessions close, the store is flushed. Blocks until no callback of this bridge is
  * running or can start, so userdata may be freed right after. NULL is fine (COZE_OK).
@@ -401,6 +410,19 @@ int coze_conversation_list_get(coze_conversation_list **out, coze_bridge *bridge
 
 /** Releases a list from coze_conversation_list_get(). NULL is fine. */
 void coze_conversation_list_free(coze_conversation_list *list);
+
+/**
+ * Finds the conversation an OpenAI-style client continues: the client resends the whole dialogue,
+ * and the conversation whose completed turns are exactly these `count` exchanges (prompt i
+ * answered by answer i, compared byte for byte) gets only the new message. Among several, the most
+ * recently used wins. A conversation with further turns (the client edited or regenerated a
+ * message) is not a continuation.
+ *
+ * @param out  receives the conversation's name; release it with coze_free().
+ * @return COZE_OK, COZE_ENOTFOUND when none continues this history, COZE_ENOKEY, COZE_ESTORE.
+ */
+int coze_conversation_find_by_history(char **out, coze_bridge *bridge, const char *access_key,
+                                      const char *const *prompts, const char *const *answers, size_t count);
 
 /* ---------------------------------------------------------------------------------------------
  * Keepalive and status

@@ -100,6 +100,24 @@ func coze_bridge_config_json(
 }
 
 @c @implementation
+func coze_bridge_plugin_list_json(
+    _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!, _ bridge: OpaquePointer!
+) -> Int32 {
+    cEntry {
+        guard let out else { throw CFailure.invalid("out is NULL.") }
+        let plugins = try BridgeHandle.open(bridge).core.configuration.plugins
+        let list = JSONValue.array(
+            plugins.map { plugin in
+                [
+                    "name": .string(plugin.name), "path": plugin.path.map(JSONValue.string) ?? .null,
+                    "enabled": .bool(plugin.isEnabled), "settings": plugin.settings,
+                ]
+            })
+        out.pointee = CMemory.string(list.serialized())
+    }
+}
+
+@c @implementation
 func coze_bridge_destroy(_ bridge: OpaquePointer!) -> Int32 {
     cEntry {
         guard let bridge else { return }

@@ -82,6 +82,39 @@ func coze_conversation_list_get(
     }
 }
 
+@c @implementation
+func coze_conversation_find_by_history(
+    _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!, _ bridge: OpaquePointer!,
+    _ access_key: UnsafePointer<CChar>!, _ prompts: UnsafePointer<UnsafePointer<CChar>?>!,
+    _ answers: UnsafePointer<UnsafePointer<CChar>?>!, _ count: Int
+) -> Int32 {
+    cEntry {
+        guard let out else { throw CFailure.invalid("out is NULL.") }
+        let core = try BridgeHandle.open(bridge).core
+        let key = try knownKey(CMemory.accessKey(access_key), of: core)
+        var exchanges: [TurnExchange] = []
+        if count > 0 {
+            guard let prompts, let answers else { throw CFailure.invalid("prompts or answers is NULL but count is \(count).") }
+            for index in 0..<count {
+                exchanges.append(
+                    TurnExchange(
+                        prompt: try CMemory.required(prompts[index], "prompts[\(index)]"),
+                        answer: try CMemory.required(answers[index], "answers[\(index)]")))
+            }
+        }
+        let matches: [TurnHistoryMatch]
+        do {
+            matches = try core.store.conversations(accessKey: key, whoseHistoryStartsWith: exchanges)
+        } catch {
+            throw CozeBridgeError.store("\(error)")
+        }
+        guard let match = matches.first(where: \.isExactContinuation) else {
+            throw CFailure(COZE_ENOTFOUND, "No conversation of this key continues this history of \(count) exchanges.")
+        }
+        out.pointee = CMemory.string(match.conversation.name)
+    }
+}
+
 /// Conversation lookups of a key no bot has are refused like every other call with that key,
 /// instead of answering "none".
 private func knownKey(_ key: String, of core: CozeBridge) throws -> String {

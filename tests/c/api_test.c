@@ -662,16 +662,41 @@ static void test_create_from_yaml(const char *config_path, const char *dir) {
     snprintf(legacy, sizeof legacy, "%s/legacy-empty", dir);
     mkdir(legacy, 0700);
 
+    /* With a Plugins section, for coze_bridge_plugin_list_json. */
+    const char *plugins = "\nPlugins:\n  - Name: http\n    Settings:\n      Port: 18093\n  - turnlog\n"
+                          "  - Name: off\n    Path: /opt/off.so\n    Enabled: false\n";
+    char *with_plugins = malloc(strlen(yaml) + strlen(plugins) + 1);
+    if (!with_plugins) abort();
+    strcpy(with_plugins, yaml);
+    strcat(with_plugins, plugins);
+    free(yaml);
+
     coze_bridge_options options = COZE_BRIDGE_OPTIONS_INIT;
     options.store_path = store;
     options.legacy_import_directory = legacy;
     options.ready_timeout_ms = timeout_ms;
     coze_bridge *bridge = NULL;
-    CHECK_RC(coze_bridge_create_from_yaml(&bridge, yaml, &options), COZE_OK, "create_from_yaml(Config.yml's text)");
-    free(yaml);
+    CHECK_RC(coze_bridge_create_from_yaml(&bridge, with_plugins, &options), COZE_OK,
+             "create_from_yaml(Config.yml's text + Plugins)");
+    free(with_plugins);
     CHECK(bridge != NULL, "got a bridge");
     CHECK_RC(coze_bridge_wait_ready(bridge, timeout_ms), COZE_OK, "wait_ready");
     test_config_json(bridge);
+
+    char *json = NULL;
+    CHECK_RC(coze_bridge_plugin_list_json(&json, bridge), COZE_OK, "plugin_list_json");
+    /* Key order inside an object is not specified; entries keep the file's order. */
+    const char *http = json ? strstr(json, "\"name\":\"http\"") : NULL;
+    const char *turnlog = json ? strstr(json, "\"name\":\"turnlog\"") : NULL;
+    const char *off = json ? strstr(json, "\"name\":\"off\"") : NULL;
+    CHECK(json && json[0] == '[' && http && turnlog && off && http < turnlog && turnlog < off,
+          "the three plugins in file order: %s", json ? json : "(null)");
+    CHECK(strstr(json, "\"settings\":{\"Port\":18093}") && strstr(json, "\"path\":\"/opt/off.so\"") &&
+              strstr(json, "\"enabled\":false") && strstr(json, "\"path\":null") && strstr(json, "\"settings\":{}"),
+          "settings, paths and enabled flags as written, with defaults filled in");
+    coze_free(json);
+    CHECK_RC(coze_bridge_plugin_list_json(NULL, bridge), COZE_EINVAL, "plugin_list_json(out NULL)");
+    CHECK_RC(coze_bridge_plugin_list_json(&json, NULL), COZE_EINVAL, "plugin_list_json(bridge NULL)");
 
     struct stat st;
     CHECK(stat(store, &st) == 0, "options.store_path was used: %s exists", store);
@@ -1062,12 +1087,52 @@ static void test_conversations(coze_bridge *bridge) {
     CHECK(exists == 0, "-> 0 after the delete");
     CHECK_RC(coze_conversation_delete(bridge, "k", "conv-two"), COZE_OK, "delete conv-two");
 
-    /* The header names no status for an unknown key here: an empty list or COZE_ENOKEY both fit. */
     list = NULL;
-    int rc = coze_conversation_list_get(&list, bridge, "no-such-key-7f3a");
-    CHECK((rc == COZE_OK && list && list->count == 0) || (rc == COZE_ENOKEY && !list),
-          "list_get of an unknown key: %s, %zu conversations", coze_strerror(rc), list ? list->count : 0);
-    coze_conversation_list_free(list);
+    CHECK_RC(coze_conversation_list_get(&list, bridge, "no-such-key-7f3a"), COZE_ENOKEY, "list_get of an unknown key");
+    CHECK(list == NULL, "*out untouched");
+    CHECK_RC(coze_conversation_exists(&exists, bridge, "no-such-key-7f3a", "x"), COZE_ENOKEY,
+             "exists with an unknown key");
+
+    /* find_by_history: the conversation whose completed turns are exactly the given exchanges. */
+    coze_prompt prompt = COZE_PROMPT_INIT;
+    prompt.access_key = "k";
+    prompt.conversation = "hist";
+    prompt.text = "Tell me about rivers";
+    coze_answer *answer = NULL;
+    CHECK_RC(coze_send(&answer, bridge, &prompt, timeout_ms), COZE_OK, "send the first turn of \"hist\"");
+    const char *prompts[] = {"Tell me about rivers"};
+    const char *answers[] = {answer->text};
+    char *name = NULL;
+    CHECK_RC(coze_conversation_find_by_history(&name, bridge, "k", prompts, answers, 1), COZE_OK,
+             "find_by_history(its exchange)");
+    CHECK(name && strcmp(name, "hist") == 0, "-> \"%s\"", name ? name : "(null)");
+    coze_free(name);
+    const char *wrong[] = {"a different answer"};
+    name = NULL;
+    CHECK_RC(coze_conversation_find_by_history(&name, bridge, "k", prompts, wrong, 1), COZE_ENOTFOUND,
+             "find_by_history(another answer)");
+    CHECK(name == NULL, "*out untouched");
+    CHECK_RC(coze_conversation_find_by_history(&name, bridge, "no-such-key-7f3a", prompts, answers, 1), COZE_ENOKEY,
+             "find_by_history with an unknown key");
+    CHECK_RC(coze_conversation_find_by_history(&name, bridge, "k", NULL, NULL, 1), COZE_EINVAL,
+             "find_by_history(NULL arrays, count 1)");
+    CHECK_RC(coze_conversation_find_by_history(NULL, bridge, "k", prompts, answers, 1), COZE_EINVAL,
+             "find_by_history(out NULL)");
+    /* After a second turn the one-exchange history is a prefix, not a continuation. */
+    prompt.text = "And about lakes";
+    coze_answer *second = NULL;
+    CHECK_RC(coze_send(&second, bridge, &prompt, timeout_ms), COZE_OK, "send the second turn of \"hist\"");
+    CHECK_RC(coze_conversation_find_by_history(&name, bridge, "k", prompts, answers, 1), COZE_ENOTFOUND,
+             "find_by_history(first exchange only) after a second turn");
+    const char *prompts2[] = {"Tell me about rivers", "And about lakes"};
+    const char *answers2[] = {answer->text, second->text};
+    CHECK_RC(coze_conversation_find_by_history(&name, bridge, "k", prompts2, answers2, 2), COZE_OK,
+             "find_by_history(both exchanges)");
+    CHECK(name && strcmp(name, "hist") == 0, "-> \"%s\"", name ? name : "(null)");
+    coze_free(name);
+    coze_answer_free(answer);
+    coze_answer_free(second);
+    CHECK_RC(coze_conversation_delete(bridge, "k", "hist"), COZE_OK, "delete hist");
 }
 
 static void test_keepalive_and_status(coze_bridge *bridge) {

@@ -232,6 +232,24 @@ def test_send(bridge):
     assert answer.images == []
 
 
+def test_find_conversation_by_history(bridge):
+    conv = conv_name("history")
+    first = "Tell me about mountains"
+    answer = bridge.send(first, conv, key=KEY, timeout=60)
+    assert bridge.find_conversation([(first, answer.text)], key=KEY) == conv
+    assert bridge.find_conversation([(first, "another answer")], key=KEY) is None
+    second = bridge.send("And valleys?", conv, key=KEY, timeout=60)
+    # The one-exchange history is now a prefix, not a continuation.
+    assert bridge.find_conversation([(first, answer.text)], key=KEY) is None
+    assert bridge.find_conversation([(first, answer.text), ("And valleys?", second.text)], key=KEY) == conv
+    with pytest.raises(UnknownKeyError):
+        bridge.find_conversation([(first, answer.text)], key="no-such-key")
+
+
+def test_plugins_lists_the_configured_plugins(bridge):
+    assert bridge.plugins() == []
+
+
 def test_send_memory_follows_the_previous_turn(bridge):
     conv = conv_name("memory")
     first = "My favourite colour is teal."

@@ -39,6 +39,7 @@ from .errors import (
     CozeError,
     CozeTimeoutError,
     InternalError,
+    NotFoundError,
     error_for,
 )
 from .types import (
@@ -457,15 +458,36 @@ class Bridge:
 
     def config_json(self, section: Optional[str] = None) -> Any:
         """The configuration (or its top-level key ``section``) as parsed JSON. Holds tokens."""
+        lib = _lib()
+        return json.loads(self._read_string(
+            lambda out, handle: lib.coze_bridge_config_json(out, handle, _encode_opt(section, "section"))))
+
+    def plugins(self) -> List[Any]:
+        """The configuration's ``Plugins:`` entries, normalised: name, path, enabled, settings."""
+        return json.loads(self._read_string(_lib().coze_bridge_plugin_list_json))
+
+    def find_conversation(self, history: Sequence[Tuple[str, str]], key: Optional[str] = None) -> Optional[str]:
+        """The name of the conversation whose completed turns are exactly ``history`` (a list of
+        (prompt, answer) pairs), or None: how a resent OpenAI-style dialogue finds its conversation."""
+        prompts = (c_char_p * max(1, len(history)))(*[_encode(p, "prompt") for p, _ in history])
+        answers = (c_char_p * max(1, len(history)))(*[_encode(a, "answer") for _, a in history])
+        lib = _lib()
+        try:
+            return self._read_string(lambda out, handle: lib.coze_conversation_find_by_history(
+                out, handle, _encode_opt(key, "key"), prompts, answers, len(history)))
+        except NotFoundError:
+            return None
+
+    def _read_string(self, fetch) -> str:
+        """Calls `fetch(out, handle)` for a library-allocated string and frees it with coze_free."""
         out = c_void_p()
         lib = _lib()
         with self._use() as handle:
-            _check(lib.coze_bridge_config_json(byref(out), handle, _encode_opt(section, "section")))
+            _check(fetch(byref(out), handle))
         try:
-            text = ctypes.string_at(out.value).decode("utf-8") if out.value else "null"
+            return ctypes.string_at(out.value).decode("utf-8") if out.value else "null"
         finally:
             lib.coze_free(out)
-        return json.loads(text)
 
     # -- turns --------------------------------------------------------------------------------
 
