@@ -499,6 +499,17 @@ int coze_bot_status_get(coze_bot_status_list **out, coze_bridge *bridge);
 /** Releases a list from coze_bot_status_get(). NULL is fine. */
 void coze_bot_status_list_free(coze_bot_status_list *list);
 
+/**
+ * Counters for monitoring, as JSON: {"bots": [{"identity", "access_key", "state" ("connecting",
+ * "ready" or "stopped"), "in_flight_turns", "rest": {"attempts", "rate_limited",
+ * "server_error_retries", "transport_retries"}, "gateway": {"connections", "identifies", "resumes",
+ * "resumed", "zombie_connections", "heartbeats_sent", "heartbeat_acks", "dispatches"}}]}, bots in
+ * configuration order. Counters start at 0 when the bridge is created and only grow. Does not block.
+ *
+ * @param out  receives the JSON text; release it with coze_free().
+ */
+int coze_bridge_statistics_json(char **out, coze_bridge *bridge);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,5 +1,6 @@
 import CCozeBridge
 import CozeCore
+import DiscordWire
 
 // Keepalive and bot status. See include/cozebridge.h.
 
@@ -66,5 +67,41 @@ func coze_bot_status_get(
                     last_coze_activity_ms: Int64(clamping: status.lastCozeActivityMilliseconds ?? 0)))
         }
         out.pointee = CMemory.one(coze_bot_status_list(count: statuses.count, items: items))
+    }
+}
+
+@c @implementation
+func coze_bridge_statistics_json(
+    _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!, _ bridge: OpaquePointer!
+) -> Int32 {
+    cEntry {
+        guard let out else { throw CFailure.invalid("out is NULL.") }
+        let bots = try BridgeHandle.open(bridge).core.status().map { status -> JSONValue in
+            let state: String
+            switch status.state {
+            case .connecting: state = "connecting"
+            case .ready: state = "ready"
+            case .stopped: state = "stopped"
+            }
+            let rest = status.rest
+            let gateway = status.gatewayStatistics
+            return [
+                "identity": .string(status.identity), "access_key": .string(status.accessKey), "state": .string(state),
+                "in_flight_turns": JSONValue(status.inFlightTurns),
+                "rest": [
+                    "attempts": JSONValue(rest.attempts), "rate_limited": JSONValue(rest.rateLimited),
+                    "server_error_retries": JSONValue(rest.serverErrorRetries),
+                    "transport_retries": JSONValue(rest.transportRetries),
+                ],
+                "gateway": [
+                    "connections": JSONValue(gateway.connections), "identifies": JSONValue(gateway.identifies),
+                    "resumes": JSONValue(gateway.resumes), "resumed": JSONValue(gateway.resumed),
+                    "zombie_connections": JSONValue(gateway.zombieConnections),
+                    "heartbeats_sent": JSONValue(gateway.heartbeatsSent), "heartbeat_acks": JSONValue(gateway.heartbeatAcks),
+                    "dispatches": JSONValue(gateway.dispatches),
+                ],
+            ]
+        }
+        out.pointee = CMemory.string(JSONValue.object(["bots": .array(bots)]).serialized())
     }
 }

@@ -1180,6 +1180,16 @@ static void test_keepalive_and_status(coze_bridge *bridge) {
         CHECK(bot->in_flight_turns >= 0, "in_flight_turns %d", bot->in_flight_turns);
     }
     coze_bot_status_list_free(status);
+
+    char *json = NULL;
+    CHECK_RC(coze_bridge_statistics_json(&json, bridge), COZE_OK, "statistics_json");
+    CHECK(json && strncmp(json, "{\"bots\":[{", 10) == 0, "one object per bot: %.80s", json ? json : "(null)");
+    /* Turns ran, so the bot's REST client made requests and its gateway connected once, without 429s. */
+    CHECK(json && strstr(json, "\"rate_limited\":0") && strstr(json, "\"connections\":1") &&
+              strstr(json, "\"state\":\"ready\"") && !strstr(json, "\"attempts\":0"),
+          "counters: no 429, one gateway connection, REST attempts made: %s", json ? json : "(null)");
+    coze_free(json);
+    CHECK_RC(coze_bridge_statistics_json(NULL, bridge), COZE_EINVAL, "statistics_json(out NULL)");
 }
 
 /* Destroy while streams are in flight: one inside a sleeping callback, one waiting for a slow reply. */

@@ -250,6 +250,15 @@ def test_plugins_lists_the_configured_plugins(bridge):
     assert bridge.plugins() == []
 
 
+def test_statistics_count_requests_and_sessions(bridge):
+    bridge.send("Count this request", conv_name("stats"), key=KEY, timeout=60)
+    (bot,) = bridge.statistics()["bots"]
+    assert bot["access_key"] == KEY and bot["state"] == "ready"
+    assert bot["rest"]["attempts"] >= 2  # at least the channel and the prompt
+    assert bot["rest"]["rate_limited"] == 0
+    assert bot["gateway"]["connections"] == 1 and bot["gateway"]["identifies"] == 1
+
+
 def test_send_memory_follows_the_previous_turn(bridge):
     conv = conv_name("memory")
     first = "My favourite colour is teal."

@@ -198,11 +198,20 @@ final class BridgeBot: Sendable {
         default: simplified = .connecting
         }
         let rest = quotaRest(now: now)
-        return BridgeBotStatus(
+        var status = BridgeBotStatus(
             accessKey: configuration.accessKey, identity: identity, user: gateway.currentUser,
             senderMode: configuration.senderMode, state: simplified, gateway: gatewayStatus, inFlightTurns: inFlight,
             quotaExhaustedUntilMilliseconds: rest?.until, quotaText: rest?.text,
             lastCozeActivityMilliseconds: lastCozeActivity)
+        for client in [listenerREST] + senders.filter({ $0 !== listenerREST }) {
+            let counters = client.statistics
+            status.rest.attempts += counters.attempts
+            status.rest.rateLimited += counters.rateLimited
+            status.rest.serverErrorRetries += counters.serverErrorRetries
+            status.rest.transportRetries += counters.transportRetries
+        }
+        status.gatewayStatistics = gateway.statistics
+        return status
     }
 
     func shutdown() async {

@@ -37,6 +37,12 @@ public struct BridgeBotStatus: Sendable, Equatable {
     /// survives restarts); `nil` if never. Keepalive compares it with `Keepalive_maxIntervalMinutes`.
     public var lastCozeActivityMilliseconds: UInt64?
 
+    /// The bot's REST clients' counters (listener and senders together): attempts, Discord 429s,
+    /// retries.
+    public var rest = DiscordRESTClient.Statistics()
+    /// The bot's gateway session counters: connections, identifies, resumes, zombies.
+    public var gatewayStatistics = DiscordGatewayStatistics()
+
     /// The Discord user id of ``user``: the bridge bot's own id.
     public var userID: Snowflake? { user?.id }
 

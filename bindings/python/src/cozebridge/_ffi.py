@@ -219,6 +219,7 @@ _PROTOTYPES = [
     ("coze_bridge_wait_ready", c_int, [coze_bridge_p, c_int]),
     ("coze_bridge_config_json", c_int, [POINTER(c_void_p), coze_bridge_p, c_char_p]),
     ("coze_bridge_plugin_list_json", c_int, [POINTER(c_void_p), coze_bridge_p]),
+    ("coze_bridge_statistics_json", c_int, [POINTER(c_void_p), coze_bridge_p]),
     ("coze_bridge_destroy", c_int, [coze_bridge_p]),
     ("coze_send", c_int, [POINTER(POINTER(coze_answer)), coze_bridge_p, POINTER(coze_prompt), c_int]),
     ("coze_answer_free", None, [POINTER(coze_answer)]),

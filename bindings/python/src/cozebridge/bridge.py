@@ -466,6 +466,10 @@ class Bridge:
         """The configuration's ``Plugins:`` entries, normalised: name, path, enabled, settings."""
         return json.loads(self._read_string(_lib().coze_bridge_plugin_list_json))
 
+    def statistics(self) -> Any:
+        """Monitoring counters per bot (REST attempts and 429s, gateway connections, resumes…)."""
+        return json.loads(self._read_string(_lib().coze_bridge_statistics_json))
+
     def find_conversation(self, history: Sequence[Tuple[str, str]], key: Optional[str] = None) -> Optional[str]:
         """The name of the conversation whose completed turns are exactly ``history`` (a list of
         (prompt, answer) pairs), or None: how a resent OpenAI-style dialogue finds its conversation."""
