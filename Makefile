@@ -5,7 +5,7 @@ VENV   ?= .venv
 PYTEST ?= $(VENV)/bin/pytest
 PORT   ?= 8090
 
-.PHONY: all build lib install stage test test-swift test-c test-python run bench venv clean
+.PHONY: all build lib install stage test test-swift test-c test-python run run-emulator bench venv clean
 
 # `make install`: the library, its header and cozebridge.pc under $(PREFIX) (release build).
 PREFIX  ?= /usr/local
@@ -23,13 +23,24 @@ build:
 lib:
 	$(SWIFT) build --product cozebridge
 
+PLUGINS := $(DESTDIR)$(PREFIX)/lib/cozebridge/plugins
+
+# The library, headers and cozebridge.pc; the host as bin/cozebridge; the plugins in
+# lib/cozebridge/plugins, where the host looks for plugins named without a Path.
 install:
 	$(SWIFT) build -c $(CONFIG) --product cozebridge
-	install -d "$(DESTDIR)$(PREFIX)/lib/pkgconfig" "$(DESTDIR)$(PREFIX)/include"
-	install -m 755 "$$($(SWIFT) build -c $(CONFIG) --show-bin-path)/libcozebridge.so" "$(DESTDIR)$(PREFIX)/lib/libcozebridge.so.$(VERSION)"
+	$(SWIFT) build -c $(CONFIG) --product cozebridge-host
+	$(SWIFT) build -c $(CONFIG) --product cozebridge-http
+	install -d "$(DESTDIR)$(PREFIX)/lib/pkgconfig" "$(DESTDIR)$(PREFIX)/include" "$(DESTDIR)$(PREFIX)/bin" "$(PLUGINS)"
+	bin="$$($(SWIFT) build -c $(CONFIG) --show-bin-path)"; \
+	install -m 755 "$$bin/libcozebridge.so" "$(DESTDIR)$(PREFIX)/lib/libcozebridge.so.$(VERSION)" && \
+	install -m 755 "$$bin/cozebridge-host" "$(DESTDIR)$(PREFIX)/bin/cozebridge" && \
+	install -m 755 "$$bin/libcozebridge-http.so" "$(PLUGINS)/libcozebridge-http.so"
 	ln -sf "libcozebridge.so.$(VERSION)" "$(DESTDIR)$(PREFIX)/lib/libcozebridge.so.1"
 	ln -sf libcozebridge.so.1 "$(DESTDIR)$(PREFIX)/lib/libcozebridge.so"
-	install -m 644 include/cozebridge.h "$(DESTDIR)$(PREFIX)/include/cozebridge.h"
+	cc -std=c11 -Wall -Wextra -Werror -O2 -fPIC -shared -I include -Wl,--version-script=plugins-example/turnlog/exports.map \
+	    -o "$(PLUGINS)/libcozebridge-turnlog.so" plugins-example/turnlog/turnlog.c
+	install -m 644 include/cozebridge.h include/cozebridge_plugin.h "$(DESTDIR)$(PREFIX)/include/"
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' cozebridge.pc.in > "$(DESTDIR)$(PREFIX)/lib/pkgconfig/cozebridge.pc"
 
 stage:
@@ -53,7 +64,10 @@ test-swift:
 
 test-python: $(PYTEST) stage
 	$(SWIFT) build --product discord-emulator
-	COZEBRIDGE_LIBRARY="$(STAGE)/lib/libcozebridge.so.1" DISCORD_EMULATOR_BIN="$$($(SWIFT) build --show-bin-path)/discord-emulator" $(PYTEST) tests/python -v
+	COZEBRIDGE_LIBRARY="$(STAGE)/lib/libcozebridge.so.1" COZEBRIDGE_HOST_BIN="$(STAGE)/bin/cozebridge" \
+	COZEBRIDGE_PLUGIN_DIR="$(STAGE)/lib/cozebridge/plugins" \
+	COZEBRIDGE_TURNLOG_PLUGIN="$(STAGE)/lib/cozebridge/plugins/libcozebridge-turnlog.so" \
+	DISCORD_EMULATOR_BIN="$$($(SWIFT) build --show-bin-path)/discord-emulator" $(PYTEST) tests/python -v
 
 $(PYTEST): tests/python/requirements.txt
 	scripts/bootstrap venv
@@ -61,8 +75,12 @@ $(PYTEST): tests/python/requirements.txt
 venv:
 	scripts/bootstrap venv
 
-# The emulator in the foreground (Ctrl-C stops it). The host will take over later.
-run:
+# The host in the foreground with the HTTP plugin on an embedded Discord emulator (Ctrl-C stops it).
+run: stage
+	"$(STAGE)/bin/cozebridge" --demo --demo-port $(PORT)
+
+# Only the Discord emulator, in the foreground.
+run-emulator:
 	$(SWIFT) build --product discord-emulator
 	"$$($(SWIFT) build --show-bin-path)/discord-emulator" --port $(PORT)
 

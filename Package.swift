@@ -18,7 +18,10 @@ let package = Package(
             type: .dynamic,
             targets: ["CozeBridgeExports"]
         ),
+        // The plugin host; `make` installs it as `cozebridge`.
         .executable(name: "cozebridge-host", targets: ["host"]),
+        // The OpenAI-compatible HTTP frontend (plugins-example/http), a plugin the host dlopens.
+        .library(name: "cozebridge-http", type: .dynamic, targets: ["CozeBridgeHTTPPlugin"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -27,6 +30,11 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        // GET /metrics of the http plugin: the swift-metrics API over a Prometheus registry.
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // System zlib, for gateway `zlib-stream` transport compression (both directions).
@@ -105,9 +113,50 @@ let package = Package(
                 ])
             ]
         ),
+        // The public headers as a module, for code that reaches the core through C only.
+        .target(name: "CozeBridgeHeaders"),
+        // The host reaches the core by dlopen(libcozebridge.so.1) and hands plugins a function
+        // table; it links no CozeCore (one copy per process). The emulator is for `--demo`.
         .executableTarget(
             name: "host",
-            dependencies: []
+            dependencies: [
+                "CozeBridgeHeaders",
+                "CozeBridgePluginKit",
+                "DiscordEmulator",
+                "DiscordWire",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Swift plugins' view of the host's C function table (no CozeCore): HostAPI, streams as
+        // AsyncThrowingStream, a swift-log handler, and the build fingerprint the host compares.
+        .target(
+            name: "CozeBridgePluginKit",
+            dependencies: [
+                "CozeBridgeHeaders",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // plugins-example/http: OpenAI-compatible API and the seed's API, on Hummingbird. Exports
+        // only its entry symbol; reaches the core through the host's table. Its copies of
+        // DiscordWire (JSON), swift-metrics and the rest are its own (no CozeCore).
+        .target(
+            name: "CozeBridgeHTTPPlugin",
+            dependencies: [
+                "CozeBridgeHeaders",
+                "CozeBridgePluginKit",
+                "DiscordWire",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            path: "plugins-example/http",
+            exclude: ["exports.map", "README.md"],
+            linkerSettings: [
+                .unsafeFlags(["-Xlinker", "--version-script=plugins-example/http/exports.map"])
+            ]
         ),
         // Operator tool for the conversation store (list, legacy import) and the crash-test writer.
         .executableTarget(

@@ -1,0 +1,1 @@
+../../../include/cozebridge_plugin.h

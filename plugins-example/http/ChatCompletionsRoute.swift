@@ -1,0 +1,69 @@
+import CozeBridgePluginKit
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// `POST /v1/chat/completions`: OpenAI's chat endpoint over the bridge.
+struct ChatCompletionsRoute: Sendable {
+    let services: BridgeServices
+
+    /// The response header naming the conversation a request went to.
+    static let conversationHeader = HTTPField.Name("X-Conversation-Id")!
+
+    func register(on router: Router<BridgeRequestContext>) {
+        router.post("/v1/chat/completions") { request, _ in try await handle(request) }
+    }
+
+    func handle(_ request: Request) async throws -> Response {
+        let key = try services.keys.openAIKey(for: request)
+        let chat = try await OpenAIRequestBody.decode(
+            ChatCompletionRequest.self, from: request, limit: services.settings.maxBodyBytes)
+        guard services.settings.acceptsAnyModel || services.settings.models.contains(chat.model) else {
+            throw OpenAIError(
+                .notFound,
+                "The model `\(chat.model)` does not exist. This server offers: \(services.settings.models.joined(separator: ", ")).",
+                param: "model", code: "model_not_found")
+        }
+        let dialogue: ChatDialogue
+        do {
+            dialogue = try ChatDialogue(messages: chat.messages)
+        } catch {
+            throw OpenAIError(.badRequest, error.message, param: error.param)
+        }
+        let explicit = [request.headers[Self.conversationHeader], chat.user]
+            .compactMap { $0?.trimmingCharacters(in: .whitespaces) }.first { !$0.isEmpty }
+        let plan: ConversationResolver.Plan
+        do {
+            plan = try await services.resolver.resolve(dialogue, key: key, explicitName: explicit)
+        } catch let error as CozeError {
+            throw OpenAIError(error)
+        }
+        services.logger.debug(
+            "chat completion",
+            metadata: ["conversation": "\(plan.conversation)", "new": "\(plan.isNew)", "stream": "\(chat.stream ?? false)"])
+        let chunks = ChatCompletionChunks(model: chat.model)
+        let promptTokens = services.tokens.count(messages: chat.messages)
+        let headers: HTTPFields = [Self.conversationHeader: plan.conversation]
+        if chat.stream == true {
+            let events = services.host.stream(
+                key: key, conversation: plan.conversation, prompt: plan.prompt, images: plan.images)
+            let renderer = ChatChunkRenderer(
+                chunks: chunks, tokens: services.tokens, promptTokens: promptTokens,
+                includeUsage: chat.streamOptions?.includeUsage == true, logger: services.logger)
+            return try await ServerSentEvents.response(for: events, renderer: renderer, headers: headers) {
+                OpenAIError($0)
+            }
+        }
+        do {
+            let answer = try await services.host.answer(
+                key: key, conversation: plan.conversation, prompt: plan.prompt, images: plan.images)
+            let content = ChatAnswerText.text(for: answer)
+            return JSONResponse.make(
+                chunks.completion(
+                    content: content, promptTokens: promptTokens, completionTokens: services.tokens.count(content)),
+                headers: headers)
+        } catch let error as CozeError {
+            throw OpenAIError(error)
+        }
+    }
+}
