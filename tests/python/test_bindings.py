@@ -61,7 +61,7 @@ if _load_problem is not None:
                 allow_module_level=True)
 
 import coze_answers as ca  # noqa: E402
-from emu import Emulator, control, find_emulator_binary  # noqa: E402
+from emu import bridge_config_yaml, control, running_emulator  # noqa: E402
 
 KEY = "k"
 SEED = 1  # the emulator's default seed
@@ -78,19 +78,7 @@ def conv_name(prefix: str) -> str:
 
 
 def config_yaml(info: dict, store_path: Path) -> str:
-    return textwrap.dedent(f"""\
-        Bots:
-          - Key: "{KEY}"
-            Discord_Bot_Token: "{info['bridge_bot_token']}"
-            Server_id: "{info['guild_id']}"
-            CreateChannel_Category: "{info['category_id']}"
-            CozeBot_id: "{info['coze_bot_user_id']}"
-        Discord_API: "{info['api']}"
-        Discord_Gateway: "{info['gateway']}"
-        Store_path: "{store_path}"
-        Disable_ENV_Read: true
-        generate_timeout: 3000
-        """)
+    return bridge_config_yaml(info, store_path, KEY)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -100,17 +88,8 @@ def config_yaml(info: dict, store_path: Path) -> str:
 
 @pytest.fixture(scope="module")
 def emulator_info():
-    try:
-        binary = find_emulator_binary()
-        emu = Emulator(binary, scenario=SCENARIO,
-                       ready_timeout=float(os.environ.get("EMULATOR_READY_TIMEOUT", "60")))
-    except RuntimeError as e:
-        pytest.fail(f"cannot start discord-emulator: {e}", pytrace=False)
-    try:
+    for emu in running_emulator(SCENARIO):
         yield emu.info
-    finally:
-        emu.stop()
-        emu.cleanup()
 
 
 @pytest.fixture(scope="module")

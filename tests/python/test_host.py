@@ -32,7 +32,7 @@ from typing import Optional
 import pytest
 
 import coze_answers as ca
-from emu import Emulator, find_emulator_binary
+from emu import bridge_config_yaml, free_port, host_binary, running_emulator
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PLUGIN_SOURCES = REPO_ROOT / "tests" / "plugins"
@@ -49,24 +49,7 @@ SCENARIO = {
 START_TIMEOUT = 60.0
 
 
-def _find_host() -> tuple[Optional[Path], str]:
-    env = os.environ.get("COZEBRIDGE_HOST_BIN")
-    if env:
-        return Path(env), "COZEBRIDGE_HOST_BIN"
-    try:
-        out = subprocess.run(["swift", "build", "--show-bin-path"], cwd=REPO_ROOT, capture_output=True,
-                             text=True, timeout=300, check=True).stdout.strip()
-    except (OSError, subprocess.SubprocessError) as e:
-        return None, f"`swift build --show-bin-path` failed ({e})"
-    return Path(out) / "cozebridge-host", "swift build --show-bin-path"
-
-
-HOST, _HOST_ORIGIN = _find_host()
-if HOST is None or not (HOST.is_file() and os.access(HOST, os.X_OK)):
-    if os.environ.get("COZEBRIDGE_HOST_BIN"):
-        pytest.fail(f"COZEBRIDGE_HOST_BIN={HOST} is not an executable file", pytrace=False)
-    pytest.skip(f"cozebridge-host not built (looked at {HOST or _HOST_ORIGIN}); build it with "
-                "`swift build --product cozebridge-host` or set COZEBRIDGE_HOST_BIN", allow_module_level=True)
+HOST = host_binary()
 
 _names = itertools.count(1)
 
@@ -133,16 +116,7 @@ def plugins(tmp_path_factory) -> dict[str, Path]:
 
 @pytest.fixture(scope="module")
 def emulator():
-    try:
-        emu = Emulator(find_emulator_binary(), scenario=SCENARIO,
-                       ready_timeout=float(os.environ.get("EMULATOR_READY_TIMEOUT", "60")))
-    except RuntimeError as e:
-        pytest.fail(f"cannot start discord-emulator: {e}", pytrace=False)
-    try:
-        yield emu
-    finally:
-        emu.stop()
-        emu.cleanup()
+    yield from running_emulator(SCENARIO)
 
 
 def plugin_entry(name: str, path: Optional[Path] = None, settings: Optional[dict] = None) -> str:
@@ -156,18 +130,7 @@ def plugin_entry(name: str, path: Optional[Path] = None, settings: Optional[dict
 
 
 def write_config(directory: Path, info: dict, store: Path, plugin_entries: list[str], extra: str = "") -> Path:
-    text = textwrap.dedent(f"""\
-        Bots:
-          - Key: "{KEY}"
-            Discord_Bot_Token: "{info['bridge_bot_token']}"
-            Server_id: "{info['guild_id']}"
-            CreateChannel_Category: "{info['category_id']}"
-            CozeBot_id: "{info['coze_bot_user_id']}"
-        Discord_API: "{info['api']}"
-        Discord_Gateway: "{info['gateway']}"
-        Store_path: "{store}"
-        Disable_ENV_Read: true
-        """) + extra
+    text = bridge_config_yaml(info, store, KEY, idle_timeout_ms=None) + extra
     if plugin_entries:
         text += "Plugins:\n" + "".join(plugin_entries)
     path = directory / "Config.yml"
@@ -663,12 +626,6 @@ def mapped_files(pid: int) -> set[str]:
         if len(parts) == 6 and parts[5].startswith("/"):
             paths.add(parts[5])
     return paths
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_one_copy_of_cozecore_in_the_host_process(emulator, plugins, tmp_path, hosts):

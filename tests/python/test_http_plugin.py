@@ -37,7 +37,7 @@ from typing import Optional
 import pytest
 
 import coze_answers as ca
-from emu import Emulator, control, find_emulator_binary
+from emu import bridge_config_yaml, control, free_port, host_binary, running_emulator
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 KEY = "k"
@@ -53,24 +53,7 @@ START_TIMEOUT = 60.0
 CONTEXT_PREFIX = "Earlier messages of this conversation, for context:"
 
 
-def _find_host() -> tuple[Optional[Path], str]:
-    env = os.environ.get("COZEBRIDGE_HOST_BIN")
-    if env:
-        return Path(env), "COZEBRIDGE_HOST_BIN"
-    try:
-        out = subprocess.run(["swift", "build", "--show-bin-path"], cwd=REPO_ROOT, capture_output=True,
-                             text=True, timeout=300, check=True).stdout.strip()
-    except (OSError, subprocess.SubprocessError) as e:
-        return None, f"`swift build --show-bin-path` failed ({e})"
-    return Path(out) / "cozebridge-host", "swift build --show-bin-path"
-
-
-HOST, _HOST_ORIGIN = _find_host()
-if HOST is None or not (HOST.is_file() and os.access(HOST, os.X_OK)):
-    if os.environ.get("COZEBRIDGE_HOST_BIN"):
-        pytest.fail(f"COZEBRIDGE_HOST_BIN={HOST} is not an executable file", pytrace=False)
-    pytest.skip(f"cozebridge-host not built (looked at {HOST or _HOST_ORIGIN}); build it with "
-                "`swift build --product cozebridge-host` or set COZEBRIDGE_HOST_BIN", allow_module_level=True)
+HOST = host_binary()
 
 import openai  # noqa: E402  (after the skip: the module needs the SDK only when it runs)
 import tiktoken  # noqa: E402
@@ -106,12 +89,6 @@ def tag(prefix: str) -> str:
 
 def expected(prompt: str, previous: Optional[str] = None) -> str:
     return ca.answer(prompt, previous, SEED)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def tiny_png() -> bytes:
@@ -179,18 +156,7 @@ class HostProcess:
 
 
 def write_config(workdir: Path, info: dict, settings: dict) -> Path:
-    text = textwrap.dedent(f"""\
-        Bots:
-          - Key: "{KEY}"
-            Discord_Bot_Token: "{info['bridge_bot_token']}"
-            Server_id: "{info['guild_id']}"
-            CreateChannel_Category: "{info['category_id']}"
-            CozeBot_id: "{info['coze_bot_user_id']}"
-        Discord_API: "{info['api']}"
-        Discord_Gateway: "{info['gateway']}"
-        Store_path: "{workdir / 'conversations.sqlite'}"
-        Disable_ENV_Read: true
-        generate_timeout: 3000
+    text = bridge_config_yaml(info, workdir / "conversations.sqlite", KEY) + textwrap.dedent(f"""\
         Plugins:
           - Name: http
             Path: {json.dumps(str(http_plugin_path()))}
@@ -203,16 +169,7 @@ def write_config(workdir: Path, info: dict, settings: dict) -> Path:
 
 @pytest.fixture(scope="module")
 def emulator():
-    try:
-        emu = Emulator(find_emulator_binary(), scenario=SCENARIO,
-                       ready_timeout=float(os.environ.get("EMULATOR_READY_TIMEOUT", "60")))
-    except RuntimeError as e:
-        pytest.fail(f"cannot start discord-emulator: {e}", pytrace=False)
-    try:
-        yield emu
-    finally:
-        emu.stop()
-        emu.cleanup()
+    yield from running_emulator(SCENARIO)
 
 
 def start_host(emulator, workdir: Path, settings: dict) -> HostProcess:
