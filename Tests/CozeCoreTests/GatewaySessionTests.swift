@@ -62,13 +62,15 @@ import Testing
     }
 
     @Test func heartbeatsAreSentAndAcknowledgedEveryInterval() async throws {
-        let harness = try await GatewayHarness.start(["gateway": ["heartbeat_interval_ms": 200]])
+        // An interval long enough that a loaded machine (CI builds beside the tests) still gets
+        // each ACK back before the next beat; a shorter one turned scheduling delays into zombies.
+        let harness = try await GatewayHarness.start(["gateway": ["heartbeat_interval_ms": 1000]])
         try await harness.startAndWaitForReady()
-        // The first beat comes after a random part of the interval, then one every 200 ms.
-        try await Task.sleep(for: .milliseconds(1300))
+        // The first beat comes after a random part of the interval, then one every second.
+        try await Task.sleep(for: .milliseconds(3500))
         let statistics = harness.client.statistics
-        #expect(statistics.heartbeatsSent >= 5)
-        #expect(statistics.heartbeatsSent <= 8)
+        #expect(statistics.heartbeatsSent >= 2)
+        #expect(statistics.heartbeatsSent <= 5)
         #expect(statistics.heartbeatAcks >= statistics.heartbeatsSent - 1)
         #expect(statistics.zombieConnections == 0)
         #expect(harness.client.status == .ready)
