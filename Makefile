@@ -5,7 +5,7 @@ VENV   ?= .venv
 PYTEST ?= $(VENV)/bin/pytest
 PORT   ?= 8090
 
-.PHONY: all build lib install stage test test-swift test-c test-python run run-emulator bench venv clean
+.PHONY: all build lib install stage test test-swift test-c test-release-lib test-python run run-emulator bench venv clean
 
 # `make install`: the library, its header and cozebridge.pc under $(PREFIX) (release build).
 PREFIX  ?= /usr/local
@@ -51,7 +51,14 @@ stage:
 
 # Swift unit tests; the C API (linkage, ABI baseline, the C example, every function under
 # valgrind); then the real discord.py and the Python bindings against the emulator.
-test: test-swift test-c test-python
+test: test-swift test-c test-release-lib test-python
+
+# The optimised library `make install` ships: same exports and ABI as the debug one (an optimised
+# build once dropped every Swift-implemented function from the exports).
+test-release-lib:
+	$(SWIFT) build -c release --product cozebridge --scratch-path .build-release
+	scripts/check-linkage .build-release/release/libcozebridge.so
+	scripts/check-abi .build-release/release/libcozebridge.so
 
 test-c: stage
 	$(SWIFT) build --product discord-emulator

@@ -7,7 +7,7 @@ import Foundation
 // configuration, destroy. See include/cozebridge.h for the contract of each function.
 
 @c @implementation
-func coze_bridge_create_from_file(
+public func coze_bridge_create_from_file(
     _ out: UnsafeMutablePointer<OpaquePointer?>!, _ path: UnsafePointer<CChar>!,
     _ options: UnsafePointer<coze_bridge_options>!
 ) -> Int32 {
@@ -18,7 +18,7 @@ func coze_bridge_create_from_file(
 }
 
 @c @implementation
-func coze_bridge_create_from_yaml(
+public func coze_bridge_create_from_yaml(
     _ out: UnsafeMutablePointer<OpaquePointer?>!, _ yaml: UnsafePointer<CChar>!,
     _ options: UnsafePointer<coze_bridge_options>!
 ) -> Int32 {
@@ -64,7 +64,7 @@ private func createBridge(
 }
 
 @c @implementation
-func coze_bridge_wait_ready(_ bridge: OpaquePointer!, _ timeout_ms: Int32) -> Int32 {
+public func coze_bridge_wait_ready(_ bridge: OpaquePointer!, _ timeout_ms: Int32) -> Int32 {
     cEntry {
         let handle = try BridgeHandle.open(bridge)
         guard timeout_ms >= 0 else { throw CFailure.invalid("timeout_ms is negative.") }
@@ -80,7 +80,7 @@ func coze_bridge_wait_ready(_ bridge: OpaquePointer!, _ timeout_ms: Int32) -> In
 }
 
 @c @implementation
-func coze_bridge_config_json(
+public func coze_bridge_config_json(
     _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!, _ bridge: OpaquePointer!,
     _ section: UnsafePointer<CChar>!
 ) -> Int32 {
@@ -100,7 +100,7 @@ func coze_bridge_config_json(
 }
 
 @c @implementation
-func coze_bridge_plugin_list_json(
+public func coze_bridge_plugin_list_json(
     _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!, _ bridge: OpaquePointer!
 ) -> Int32 {
     cEntry {
@@ -118,7 +118,7 @@ func coze_bridge_plugin_list_json(
 }
 
 @c @implementation
-func coze_bridge_destroy(_ bridge: OpaquePointer!) -> Int32 {
+public func coze_bridge_destroy(_ bridge: OpaquePointer!) -> Int32 {
     cEntry {
         guard let bridge else { return }
         if czb_callback_bridge() == UnsafeRawPointer(bridge) {

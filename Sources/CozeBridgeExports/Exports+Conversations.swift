@@ -4,7 +4,7 @@ import CozeCore
 // Conversations of an access key: create, rename, delete, exists, list. See include/cozebridge.h.
 
 @c @implementation
-func coze_conversation_create(
+public func coze_conversation_create(
     _ bridge: OpaquePointer!, _ access_key: UnsafePointer<CChar>!, _ name: UnsafePointer<CChar>!
 ) -> Int32 {
     cEntry {
@@ -16,7 +16,7 @@ func coze_conversation_create(
 }
 
 @c @implementation
-func coze_conversation_rename(
+public func coze_conversation_rename(
     _ bridge: OpaquePointer!, _ access_key: UnsafePointer<CChar>!, _ from: UnsafePointer<CChar>!,
     _ to: UnsafePointer<CChar>!
 ) -> Int32 {
@@ -30,7 +30,7 @@ func coze_conversation_rename(
 }
 
 @c @implementation
-func coze_conversation_delete(
+public func coze_conversation_delete(
     _ bridge: OpaquePointer!, _ access_key: UnsafePointer<CChar>!, _ name: UnsafePointer<CChar>!
 ) -> Int32 {
     cEntry {
@@ -42,7 +42,7 @@ func coze_conversation_delete(
 }
 
 @c @implementation
-func coze_conversation_exists(
+public func coze_conversation_exists(
     _ out: UnsafeMutablePointer<Int32>!, _ bridge: OpaquePointer!, _ access_key: UnsafePointer<CChar>!,
     _ name: UnsafePointer<CChar>!
 ) -> Int32 {
@@ -57,7 +57,7 @@ func coze_conversation_exists(
 }
 
 @c @implementation
-func coze_conversation_list_get(
+public func coze_conversation_list_get(
     _ out: UnsafeMutablePointer<UnsafeMutablePointer<coze_conversation_list>?>!, _ bridge: OpaquePointer!,
     _ access_key: UnsafePointer<CChar>!
 ) -> Int32 {
@@ -83,7 +83,7 @@ func coze_conversation_list_get(
 }
 
 @c @implementation
-func coze_conversation_find_by_history(
+public func coze_conversation_find_by_history(
     _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!, _ bridge: OpaquePointer!,
     _ access_key: UnsafePointer<CChar>!, _ prompts: UnsafePointer<UnsafePointer<CChar>?>!,
     _ answers: UnsafePointer<UnsafePointer<CChar>?>!, _ count: Int

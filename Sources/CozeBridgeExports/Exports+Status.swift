@@ -5,7 +5,7 @@ import DiscordWire
 // Keepalive and bot status. See include/cozebridge.h.
 
 @c @implementation
-func coze_keepalive(
+public func coze_keepalive(
     _ out: UnsafeMutablePointer<UnsafeMutablePointer<coze_keepalive_report>?>!, _ bridge: OpaquePointer!,
     _ access_key: UnsafePointer<CChar>!
 ) -> Int32 {
@@ -42,7 +42,7 @@ func coze_keepalive(
 }
 
 @c @implementation
-func coze_bot_status_get(
+public func coze_bot_status_get(
     _ out: UnsafeMutablePointer<UnsafeMutablePointer<coze_bot_status_list>?>!, _ bridge: OpaquePointer!
 ) -> Int32 {
     cEntry {
@@ -71,7 +71,7 @@ func coze_bot_status_get(
 }
 
 @c @implementation
-func coze_bridge_statistics_json(
+public func coze_bridge_statistics_json(
     _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!, _ bridge: OpaquePointer!
 ) -> Int32 {
     cEntry {

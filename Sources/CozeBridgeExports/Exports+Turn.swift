@@ -34,7 +34,7 @@ private struct Prompt {
 }
 
 @c @implementation
-func coze_send(
+public func coze_send(
     _ out: UnsafeMutablePointer<UnsafeMutablePointer<coze_answer>?>!, _ bridge: OpaquePointer!,
     _ prompt: UnsafePointer<coze_prompt>!, _ timeout_ms: Int32
 ) -> Int32 {
@@ -58,7 +58,7 @@ func coze_send(
 }
 
 @c @implementation
-func coze_stream_start(
+public func coze_stream_start(
     _ out: UnsafeMutablePointer<OpaquePointer?>!, _ bridge: OpaquePointer!, _ prompt: UnsafePointer<coze_prompt>!,
     _ callbacks: UnsafePointer<coze_stream_callbacks>!, _ userdata: UnsafeMutableRawPointer!
 ) -> Int32 {
@@ -91,12 +91,12 @@ private func streamHandle(_ pointer: OpaquePointer?) throws -> StreamHandle {
 }
 
 @c @implementation
-func coze_stream_cancel(_ stream: OpaquePointer!) -> Int32 {
+public func coze_stream_cancel(_ stream: OpaquePointer!) -> Int32 {
     cEntry { try streamHandle(stream).cancel() }
 }
 
 @c @implementation
-func coze_stream_wait(_ stream: OpaquePointer!, _ timeout_ms: Int32) -> Int32 {
+public func coze_stream_wait(_ stream: OpaquePointer!, _ timeout_ms: Int32) -> Int32 {
     cEntry {
         let handle = try streamHandle(stream)
         if czb_callback_stream() == UnsafeRawPointer(stream) {
@@ -113,7 +113,7 @@ func coze_stream_wait(_ stream: OpaquePointer!, _ timeout_ms: Int32) -> Int32 {
 }
 
 @c @implementation
-func coze_stream_free(_ stream: OpaquePointer!) {
+public func coze_stream_free(_ stream: OpaquePointer!) {
     guard let stream else { return }
     let unmanaged = Unmanaged<StreamHandle>.fromOpaque(UnsafeRawPointer(stream))
     unmanaged.takeUnretainedValue().cancel()

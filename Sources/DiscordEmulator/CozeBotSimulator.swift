@@ -1,4 +1,7 @@
 import DiscordWire
+#if canImport(Glibc)
+import Glibc
+#endif
 import NIOConcurrencyHelpers
 
 /// The simulated Coze bot: turns every prompt that mentions it into the message timeline the real
@@ -159,6 +162,20 @@ final class CozeBotSimulator: Sendable {
             return max(0, settings.editIntervalMs + offset)
         }
 
+        // `timestamp_markers`: the text added by each rendering is followed by `[t=NS]`; earlier
+        // markers are kept, so each content still extends the previous one.
+        var markedPlain = ""
+        var markedSent = ""
+        func stamped(_ content: String) -> String {
+            guard settings.timestampMarkers else { return content }
+            let extends = content.hasPrefix(markedPlain)
+            let added = extends ? String(content.dropFirst(markedPlain.count)) : content
+            if !extends { markedSent = "" }
+            markedPlain = content
+            markedSent += added + "[t=\(Self.wallClockNanoseconds())]"
+            return markedSent
+        }
+
         for (messageIndex, plannedRenderings) in plans.enumerated() {
             let isLastMessage = messageIndex == plans.count - 1
             var renderings = plannedRenderings
@@ -167,10 +184,12 @@ final class CozeBotSimulator: Sendable {
 
             if messageIndex > 0 {
                 guard await pause(milliseconds: interval()) else { return }
+                markedPlain = ""
+                markedSent = ""
             }
             guard
                 let messageID = world.cozeCreateMessage(
-                    channelID: channelID, content: renderings[0],
+                    channelID: channelID, content: stamped(renderings[0]),
                     replyTo: messageIndex == 0 ? job.prompt.messageID : nil,
                     embeds: [], attachments: [], components: [])
             else { return }
@@ -179,7 +198,7 @@ final class CozeBotSimulator: Sendable {
                 guard await pause(milliseconds: interval()) else { return }
                 let isFinal = isLastMessage && index == renderings.count - 1
                 let edited = world.cozeEditMessage(
-                    channelID: channelID, messageID: messageID, content: content,
+                    channelID: channelID, messageID: messageID, content: stamped(content),
                     embeds: isFinal ? final.embeds : nil,
                     newAttachments: isFinal ? final.attachments : [],
                     components: isFinal ? final.components : nil)
@@ -253,6 +272,13 @@ final class CozeBotSimulator: Sendable {
         var renderings = Array(drafts[...k]) + Array(chunks[k...])
         if k == chunks.count - 1 { renderings.append(text) }
         return renderings
+    }
+
+    /// Unix time in nanoseconds (CLOCK_REALTIME), for `timestamp_markers`.
+    static func wallClockNanoseconds() -> UInt64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
     }
 
     /// Sleeps; `false` when the reply was cancelled meanwhile.

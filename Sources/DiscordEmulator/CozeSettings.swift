@@ -19,6 +19,10 @@ public struct CozeSettings: Codable, Sendable, Equatable {
     public var longAnswerMessages: Int = 3
     /// Start delay of the `slow` scenario.
     public var slowStartMs: Int = 35_000
+    /// Benchmarks only: each rendering's new text is followed by `[t=NS]`, NS being the wall-clock
+    /// time (Unix nanoseconds) at which that create or edit is handed to the world for dispatch.
+    /// Earlier markers stay in later renderings, so the contents remain cumulative.
+    public var timestampMarkers: Bool = false
 
     public init() {}
 
@@ -31,6 +35,7 @@ public struct CozeSettings: Codable, Sendable, Equatable {
         case defaultScenario = "default_scenario"
         case longAnswerMessages = "long_answer_messages"
         case slowStartMs = "slow_start_ms"
+        case timestampMarkers = "timestamp_markers"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -52,6 +57,9 @@ public struct CozeSettings: Codable, Sendable, Equatable {
         try integer(.slowStartMs, minimum: 0, into: &settings.slowStartMs)
         if let ignore = try container.decodeIfPresent(Bool.self, forKey: .ignoreBotAuthors) {
             settings.ignoreBotAuthors = ignore
+        }
+        if let markers = try container.decodeIfPresent(Bool.self, forKey: .timestampMarkers) {
+            settings.timestampMarkers = markers
         }
         if let name = try container.decodeIfPresent(String.self, forKey: .defaultScenario) {
             guard let scenario = CozeScenario(rawValue: name) else {
@@ -94,6 +102,12 @@ public struct CozeSettings: Codable, Sendable, Equatable {
             }
             settings.ignoreBotAuthors = ignore
         }
+        if let member = members[CodingKeys.timestampMarkers.rawValue], !member.isNull {
+            guard let markers = member.boolValue else {
+                throw CozeSettingsError(key: CodingKeys.timestampMarkers.rawValue, problem: "must be a boolean")
+            }
+            settings.timestampMarkers = markers
+        }
         if let member = members[CodingKeys.defaultScenario.rawValue], !member.isNull {
             guard let name = member.stringValue else {
                 throw CozeSettingsError(key: CodingKeys.defaultScenario.rawValue, problem: "must be a string")
@@ -125,6 +139,7 @@ public struct CozeSettings: Codable, Sendable, Equatable {
             CodingKeys.defaultScenario.rawValue: .string(defaultScenario.rawValue),
             CodingKeys.longAnswerMessages.rawValue: JSONValue(longAnswerMessages),
             CodingKeys.slowStartMs.rawValue: JSONValue(slowStartMs),
+            CodingKeys.timestampMarkers.rawValue: .bool(timestampMarkers),
         ]
     }
 }

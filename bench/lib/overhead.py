@@ -1,0 +1,145 @@
+"""Bridge-added latency: emulator edit send time -> SSE chunk received by the client.
+
+The emulator (scenario coze.timestamp_markers) ends the text each create/edit adds with
+`[t=<unix ns>]`, stamped just before the edit is handed to its gateway dispatch. The bridge passes
+text through, so each SSE content chunk carries the marker of the edit it came from; the client
+takes time.time_ns() when the SSE line arrives. Latency = receive - stamp, per marker. It includes
+the emulator's own gateway encode and send, the host (core + http plugin) and the client's read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime
+import json
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import benchlib as B  # noqa: E402
+
+MARK = re.compile(rb"\[t=(\d+)\]")
+
+
+async def one_stream(session, url, name, prompt, latencies, counts, delay):
+    await asyncio.sleep(delay)
+    body = {"model": "coze", "stream": True, "user": name, "messages": [{"role": "user", "content": prompt}]}
+    chunks = 0
+    async with session.post(url, json=body, headers={"Authorization": "Bearer bench"}) as response:
+        if response.status != 200:
+            counts["errors"] += 1
+            await response.read()
+            return
+        while True:
+            line = await response.content.readline()
+            if not line:
+                break
+            now = time.time_ns()
+            if line.startswith(b"data: {"):
+                found = MARK.findall(line)
+                if found:
+                    chunks += 1
+                    for stamp in found:
+                        latencies.append(now - int(stamp))
+    counts["chunks"] += chunks
+    counts["streams"] += 1
+
+
+async def round_(port, names, prompt_tag, spread_s, latencies, counts):
+    url = f"http://127.0.0.1:{port}/v1/chat/completions"
+    connector = aiohttp.TCPConnector(limit=0)
+    timeout = aiohttp.ClientTimeout(total=None, sock_read=180)
+    n = len(names)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+        await asyncio.gather(*(
+            one_stream(session, url, name, f"{prompt_tag} {name}: tell me about lighthouses", latencies, counts,
+                       spread_s * i / max(n, 1))
+            for i, name in enumerate(names)))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--streams", default="1,100,1000")
+    parser.add_argument("--chunks", type=int, default=20, help="renderings per answer")
+    parser.add_argument("--interval", type=int, default=250, help="edit_interval_ms")
+    parser.add_argument("--jitter", type=int, default=100, help="edit_jitter_ms")
+    args = parser.parse_args()
+    levels = [int(x) for x in args.streams.split(",")]
+    B.build("discord-emulator", "cozebridge", "cozebridge-host", "cozebridge-http")
+
+    scenario = {"rate_limits": {"enabled": False}, "max_guild_channels": 5000,
+                "coze": {"start_delay_ms": 50, "edit_interval_ms": args.interval, "edit_jitter_ms": args.jitter,
+                         "chunks": 1, "timestamp_markers": True}}
+    emulator = B.Emulator(scenario)
+    work = Path(tempfile.mkdtemp(prefix="bench-overhead-"))
+    port = B.free_port()
+    text = B.config_yaml(emulator.info, work / "store.sqlite",
+                         [B.bot_yaml(emulator.info, "bench", emulator.info["bridge_bot_token"])],
+                         extra="ChannelCap_Strategy: threads\nChannelCap_maxChannels: 450\ngenerate_timeout: 60000\n",
+                         plugins=B.http_plugin_yaml(port))
+    host = B.Host(work, text, port)
+    rows = []
+    try:
+        for n in levels:
+            names = [f"ov{n}-{i}" for i in range(n)]
+            # Warm-up: creates the channels/threads and opens the client paths; one chunk each.
+            emulator.control("PUT", "/scenario", {"coze": {"chunks": 1}})
+            warm = {"chunks": 0, "streams": 0, "errors": 0}
+            asyncio.run(round_(port, names, "warm", min(5.0, n * 0.005), [], warm))
+            emulator.control("PUT", "/scenario", {"coze": {"chunks": args.chunks}})
+            latencies: list[int] = []
+            counts = {"chunks": 0, "streams": 0, "errors": 0}
+            cpu0 = B.cpu_seconds(host.pid)
+            emu_cpu0 = B.cpu_seconds(emulator.proc.pid)
+            t0 = time.monotonic()
+            client0 = time.process_time()
+            asyncio.run(round_(port, names, "measure", args.interval / 1000.0, latencies, counts))
+            wall = time.monotonic() - t0
+            client_cpu = time.process_time() - client0
+            cpu = B.cpu_seconds(host.pid) - cpu0
+            emu_cpu = B.cpu_seconds(emulator.proc.pid) - emu_cpu0
+            latencies.sort()
+            ms = [x / 1e6 for x in latencies]
+            chunks = counts["chunks"]
+            row = {
+                "streams": n, "completed": counts["streams"], "errors": counts["errors"] + warm["errors"],
+                "chunks": chunks, "markers": len(ms),
+                "p50_ms": B.percentile(ms, 50), "p99_ms": B.percentile(ms, 99), "max_ms": ms[-1] if ms else float("nan"),
+                "seconds": wall, "chunks_per_s": chunks / wall if wall else 0,
+                "host_cpu_s": cpu, "host_cpu_us_per_chunk": cpu / chunks * 1e6 if chunks else float("nan"),
+                "emulator_cpu_s": emu_cpu, "client_cpu_s": client_cpu,
+            }
+            rows.append(row)
+            print(f"{n:5d} streams: {row['completed']} done, {row['errors']} errors, {chunks} chunks "
+                  f"({row['markers']} edits) in {wall:.2f} s = {row['chunks_per_s']:.0f} chunks/s; "
+                  f"latency p50 {row['p50_ms']:.3f} ms, p99 {row['p99_ms']:.3f} ms, max {row['max_ms']:.3f} ms; "
+                  f"host CPU {cpu:.2f} s = {row['host_cpu_us_per_chunk']:.1f} us/chunk (emulator CPU {emu_cpu:.2f} s, client CPU {client_cpu:.2f} s)",
+                  flush=True)
+    finally:
+        status = host.stop()
+        emulator.stop()
+    out = Path(__file__).resolve().parents[1] / "out"
+    out.mkdir(exist_ok=True)
+    (out / "overhead.json").write_text(json.dumps({"date": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+                                                    "args": vars(args), "rows": rows}, indent=1))
+    verdict = []
+    for row in rows:
+        target = 1.0 if row["streams"] <= 100 else 5.0
+        if row["streams"] in (100, 1000):
+            verdict.append(f"{row['streams']}: p99 {row['p99_ms']:.2f} ms "
+                           f"({'met' if row['p99_ms'] < target else 'NOT met'}, target < {target:g} ms)")
+    print("summary: overhead " + "; ".join(
+        f"{r['streams']} streams p50/p99/max {r['p50_ms']:.2f}/{r['p99_ms']:.2f}/{r['max_ms']:.2f} ms, "
+        f"{r['chunks_per_s']:.0f} chunks/s, {r['host_cpu_us_per_chunk']:.0f} us CPU/chunk" for r in rows)
+        + (" — " + ", ".join(verdict) if verdict else "") + f" (host exit {status})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
