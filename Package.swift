@@ -175,6 +175,13 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Fuzz targets: fuzz/run builds them with -DFUZZING -sanitize=fuzzer,address (main starts
+        // libFuzzer's driver). Without -DFUZZING each is a replay tool: `fuzz-json FILE...`.
+        .target(name: "FuzzDriver", path: "fuzz/driver"),
+        .executableTarget(name: "fuzz-json", dependencies: ["FuzzDriver", "DiscordWire"], path: "fuzz/json"),
+        .executableTarget(
+            name: "fuzz-gateway", dependencies: ["FuzzDriver", "CozeCore", "DiscordWire"], path: "fuzz/gateway"),
+        .executableTarget(name: "fuzz-config", dependencies: ["FuzzDriver", "CozeCore"], path: "fuzz/config"),
         .testTarget(
             name: "CozeCoreTests",
             dependencies: [

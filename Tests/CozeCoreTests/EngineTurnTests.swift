@@ -216,6 +216,30 @@ struct EngineTurnTests {
         try await harness.stop()
     }
 
+    /// Soak finding (tests/soak/soak.py): Coze's silence was measured while the gateway was
+    /// reconnecting, so a drop longer than the idle timeout ended the turn as done with the text
+    /// shown so far; the edits replayed by RESUME came too late.
+    @Test("a gateway drop longer than the idle timeout still ends with the whole answer")
+    func longGatewayDrop() async throws {
+        let harness = try await EngineHarness.start(["coze": ["chunks": 12, "edit_interval_ms": 40]])
+        let prompt = "Tell me a long story about lighthouses"
+        var log = EngineTurnLog()
+        var dropped = false
+        for try await event in harness.bridge.stream(accessKey: EngineHarness.key, conversation: "long-drop", prompt: prompt) {
+            log.events.append(event)
+            if !dropped, case .delta = event {
+                dropped = true
+                // No HELLO for 3 s, longer than the harness's 2 s idle timeout.
+                #expect(harness.emulator.dropGatewayConnections(token: harness.info.bridgeBotToken, refuseMilliseconds: 3_000) == 1)
+            }
+        }
+        let answer = harness.answer(prompt)
+        #expect(dropped)
+        #expect(log.result?.text == answer)
+        #expect(log.foldedText == answer)
+        try await harness.stop()
+    }
+
     @Test("shutdown cancels a running turn: it ends with .cancelled and is recorded")
     func shutdownCancels() async throws {
         let harness = try await EngineHarness.start(options: EngineHarness.options(firstReply: .seconds(30)))

@@ -221,6 +221,11 @@ extension CozeBridge {
             }
             var terminal: TurnEvent?
             var sawReply = false
+            // While the gateway reconnects no edit can arrive: Coze's silence is not measured then,
+            // and it is measured again from the moment the session is back (soak finding: a drop
+            // longer than the idle timeout ended turns as done with truncated text).
+            var offline = false
+            var backOnline = started
             for await input in inputs {
                 let now = ContinuousClock.now
                 var produced: [TurnEvent] = []
@@ -232,7 +237,14 @@ extension CozeBridge {
                         .discord(
                             status: nil, code: nil,
                             message: "the gateway of bot \(bot.identity) stopped: \(error?.description ?? "shut down")"))
+                case .gateway(.reconnecting):
+                    offline = true
+                case .gateway(.resumed):
+                    offline = false
+                    backOnline = now
                 case .gateway(.ready):
+                    offline = false
+                    backOnline = now
                     // A new session (after INVALID_SESSION or an expired resume): dispatches sent
                     // between the two sessions are gone for good, so read the channel's state over
                     // REST. Every message carries its whole content, so feeding the current
@@ -245,8 +257,10 @@ extension CozeBridge {
                 case .tick:
                     if now - started >= overall {
                         produced = tracker.finishOnOverallTimeout(after: overall)
+                    } else if offline {
+                        break
                     } else if tracker.hasReply, let last = tracker.lastActivity {
-                        if now - last >= (tracker.classification.isFailure ? failureIdle : idle) {
+                        if now - max(last, backOnline) >= (tracker.classification.isFailure ? failureIdle : idle) {
                             produced = tracker.finishOnIdle(after: idle)
                         }
                     } else if now - started >= firstReply {
