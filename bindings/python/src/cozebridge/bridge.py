@@ -22,6 +22,7 @@ import atexit
 import base64
 import contextlib
 import ctypes
+import functools
 import itertools
 import json
 import os
@@ -222,67 +223,63 @@ def _deliver(userdata: Optional[int], item: tuple) -> None:
 # must not unwind into the library.
 
 
+def _never_raises(callback):
+    @functools.wraps(callback)
+    def guarded(*args):
+        try:
+            callback(*args)
+        except BaseException:  # noqa: BLE001 - see above
+            pass
+    return guarded
+
+
 @_ffi.ON_DELTA
+@_never_raises
 def _on_delta(text, length, userdata):
-    try:
-        _deliver(userdata, ("delta", _sized_text(text, length)))
-    except BaseException:  # noqa: BLE001 - see above
-        pass
+    _deliver(userdata, ("delta", _sized_text(text, length)))
 
 
 @_ffi.ON_CORRECTION
+@_never_raises
 def _on_correction(text, length, userdata):
-    try:
-        _deliver(userdata, ("correction", _sized_text(text, length)))
-    except BaseException:  # noqa: BLE001
-        pass
+    _deliver(userdata, ("correction", _sized_text(text, length)))
 
 
 @_ffi.ON_IMAGE
+@_never_raises
 def _on_image(image, userdata):
-    try:
-        if image:
-            _deliver(userdata, ("image", _image(image.contents)))
-    except BaseException:  # noqa: BLE001
-        pass
+    if image:
+        _deliver(userdata, ("image", _image(image.contents)))
 
 
 @_ffi.ON_SUGGESTIONS
+@_never_raises
 def _on_suggestions(suggestions, count, userdata):
-    try:
-        _deliver(userdata, ("suggestions", _strings(suggestions, count)))
-    except BaseException:  # noqa: BLE001
-        pass
+    _deliver(userdata, ("suggestions", _strings(suggestions, count)))
 
 
 @_ffi.ON_DONE
+@_never_raises
 def _on_done(answer, userdata):
-    try:
-        if answer:
-            item = ("done", _answer(answer))
-        else:
-            item = ("error", _ffi.COZE_EINTERNAL, "on_done was called with a NULL answer")
-        _deliver(userdata, item)
-    except BaseException:  # noqa: BLE001
-        pass
+    if answer:
+        item = ("done", _answer(answer))
+    else:
+        item = ("error", _ffi.COZE_EINTERNAL, "on_done was called with a NULL answer")
+    _deliver(userdata, item)
 
 
 @_ffi.ON_ERROR
+@_never_raises
 def _on_error(status, message, userdata):
-    try:
-        _deliver(userdata, ("error", int(status), _text(message)))
-    except BaseException:  # noqa: BLE001
-        pass
+    _deliver(userdata, ("error", int(status), _text(message)))
 
 
 @_ffi.USERDATA_FREE
+@_never_raises
 def _userdata_free(userdata):
-    try:
-        sink = _unregister(userdata or 0)
-        if sink is not None:
-            sink(("end",))
-    except BaseException:  # noqa: BLE001
-        pass
+    sink = _unregister(userdata or 0)
+    if sink is not None:
+        sink(("end",))
 
 
 # Copied by coze_stream_start(); one instance serves every stream.
