@@ -61,6 +61,36 @@ import Testing
         try await harness.stop()
     }
 
+    @Test func aChannelSubscriptionGetsOnlyThatChannelsDispatchesAndEverySessionEvent() async throws {
+        let harness = try await GatewayHarness.start()
+        try await harness.startAndWaitForReady()
+        let info = harness.emulator.info
+        let created = try await harness.rest.createGuildChannel(
+            guildID: info.guildID, name: "routed", parentID: info.categoryID)
+        let channelID = try #require(created["id"]?.snowflakeValue)
+        // Its CHANNEL_CREATE (about this channel, so it would be routed) can trail the REST answer.
+        #expect(await harness.recorder.waitUntil { $0.dispatches.contains { $0.name == "CHANNEL_CREATE" } })
+        let routed = GatewayEventRecorder(harness.client.events(channelID: channelID))
+
+        try await harness.post("elsewhere")
+        let inChannel = try await harness.rest.createMessage(channelID: channelID, payload: ["content": "here"])
+        _ = try await harness.rest.deleteChannel(channelID)
+        #expect(await harness.recorder.waitUntil { $0.dispatches.contains { $0.name == "CHANNEL_DELETE" } })
+        #expect(harness.emulator.dropGatewayConnections(token: info.bridgeBotToken) == 1)
+        #expect(await routed.waitUntil(timeout: .seconds(20)) { $0.resumedCount == 1 })
+
+        // The everything-subscriber saw the other channel's message; the routed one only its own
+        // channel: the message (by channel_id) and the deletion (by the channel's own id).
+        #expect(harness.recorder.messageContents.contains("elsewhere"))
+        #expect(routed.dispatches.map(\.name) == ["MESSAGE_CREATE", "CHANNEL_DELETE"])
+        #expect(routed.dispatches.first?.data["id"] == inChannel["id"])
+        #expect(routed.dispatches.last?.data["id"]?.snowflakeValue == channelID)
+        #expect(routed.reconnectReasons.count == 1)
+        await harness.client.shutdown()
+        #expect(await routed.waitUntil { $0.stopped != nil })
+        try await harness.stop()
+    }
+
     @Test func heartbeatsAreSentAndAcknowledgedEveryInterval() async throws {
         // An interval long enough that a loaded machine (CI builds beside the tests) still gets
         // each ACK back before the next beat; a shorter one turned scheduling delays into zombies.

@@ -160,7 +160,9 @@ extension CozeBridge {
         let started = ContinuousClock.now
         // Subscribed before posting: Coze can answer before our POST returns, and this
         // subscription's buffer keeps those dispatches until the tracker knows the prompt's id.
-        let events = bot.gateway.events()
+        // Only this channel's dispatches: with every turn of the bot subscribed to everything,
+        // each edit would wake every turn in flight.
+        let events = bot.gateway.events(channelID: conversation.channelID)
         let sender = bot.pickSender(now: startedAt)
         var tracker: ReplyTracker?
         let terminal: TurnEvent
@@ -260,7 +262,9 @@ extension CozeBridge {
                     } else if offline {
                         break
                     } else if tracker.hasReply, let last = tracker.lastActivity {
-                        if now - max(last, backOnline) >= (tracker.classification.isFailure ? failureIdle : idle) {
+                        // Classifying reads the whole reply text: only when the shorter limit passed.
+                        let quiet = now - max(last, backOnline)
+                        if quiet >= failureIdle, quiet >= idle || tracker.classification.isFailure {
                             produced = tracker.finishOnIdle(after: idle)
                         }
                     } else if now - started >= firstReply {

@@ -9,8 +9,10 @@ import Synchronization
 /// exponential backoff between failed attempts. Close codes that no retry can fix (bad token,
 /// refused intents, …) stop the client with a `DiscordGatewayError` instead of a reconnect loop.
 ///
-/// Subscribe with `events()` before `start()` to see READY. Every subscriber gets every event;
-/// dispatches arrive once each and in sequence order, replays after RESUME deduplicated. All
+/// Subscribe with `events()` before `start()` to see READY. Every subscriber gets every event
+/// (`events(channelID:)` only the dispatches of one channel, so that N turns in flight do not each
+/// wake for every edit of the others); dispatches arrive once each and in sequence order, replays
+/// after RESUME deduplicated. All
 /// work runs in one task the client owns; `shutdown()` cancels it and closes with 1000.
 public final class DiscordGatewayClient: Sendable {
     /// The settings this client was made with.
@@ -20,6 +22,10 @@ public final class DiscordGatewayClient: Sendable {
         var status: DiscordGatewayStatus = .idle
         var statistics = DiscordGatewayStatistics()
         var subscribers: [Int: AsyncStream<DiscordGatewayEvent>.Continuation] = [:]
+        /// The subscribers of `events(channelID:)`, by channel; also in `subscribers`.
+        var channelSubscribers: [Snowflake: [Int: AsyncStream<DiscordGatewayEvent>.Continuation]] = [:]
+        /// The subscribers that want every dispatch; also in `subscribers`.
+        var allDispatchSubscribers: [Int: AsyncStream<DiscordGatewayEvent>.Continuation] = [:]
         var nextSubscriber = 0
         var runTask: Task<Void, Never>?
         /// Set once the client stopped; late subscribers get it at once.
@@ -53,6 +59,17 @@ public final class DiscordGatewayClient: Sendable {
     /// Buffering is unbounded so that a slow consumer never stalls the socket or another
     /// subscriber; consumers are expected to keep up on average.
     public func events() -> AsyncStream<DiscordGatewayEvent> {
+        subscribe(channelID: nil)
+    }
+
+    /// Like `events()`, but of the dispatches only those about `channelID`: the ones whose
+    /// `channel_id` is that channel, and `CHANNEL_*` / `THREAD_*` dispatches whose `id` is.
+    /// Session events (`ready`, `resumed`, `reconnecting`, `stopped`) all arrive.
+    public func events(channelID: Snowflake) -> AsyncStream<DiscordGatewayEvent> {
+        subscribe(channelID: channelID)
+    }
+
+    private func subscribe(channelID: Snowflake?) -> AsyncStream<DiscordGatewayEvent> {
         let (stream, continuation) = AsyncStream.makeStream(
             of: DiscordGatewayEvent.self, bufferingPolicy: .unbounded)
         let registered: Int? = state.withLock { state in
@@ -60,6 +77,11 @@ public final class DiscordGatewayClient: Sendable {
             let id = state.nextSubscriber
             state.nextSubscriber += 1
             state.subscribers[id] = continuation
+            if let channelID {
+                state.channelSubscribers[channelID, default: [:]][id] = continuation
+            } else {
+                state.allDispatchSubscribers[id] = continuation
+            }
             return id
         }
         guard let id = registered else {
@@ -68,7 +90,17 @@ public final class DiscordGatewayClient: Sendable {
             return stream
         }
         continuation.onTermination = { [weak self] _ in
-            _ = self?.state.withLock { $0.subscribers.removeValue(forKey: id) }
+            self?.state.withLock { state in
+                state.subscribers.removeValue(forKey: id)
+                if let channelID {
+                    state.channelSubscribers[channelID]?.removeValue(forKey: id)
+                    if state.channelSubscribers[channelID]?.isEmpty == true {
+                        state.channelSubscribers.removeValue(forKey: channelID)
+                    }
+                } else {
+                    state.allDispatchSubscribers.removeValue(forKey: id)
+                }
+            }
         }
         return stream
     }
@@ -406,7 +438,15 @@ public final class DiscordGatewayClient: Sendable {
 
     /// Yields outside the lock: a continuation's termination handler takes the lock itself.
     private func emit(_ event: DiscordGatewayEvent) {
-        let subscribers = state.withLock { Array($0.subscribers.values) }
+        let channelID = event.dispatchChannelID
+        let subscribers = state.withLock { state in
+            guard case .dispatch = event else { return Array(state.subscribers.values) }
+            var chosen = Array(state.allDispatchSubscribers.values)
+            if let channelID, let ofChannel = state.channelSubscribers[channelID] {
+                chosen.append(contentsOf: ofChannel.values)
+            }
+            return chosen
+        }
         for subscriber in subscribers { subscriber.yield(event) }
     }
 
@@ -422,6 +462,8 @@ public final class DiscordGatewayClient: Sendable {
             state.status = .stopped(reason)
             let all = Array(state.subscribers.values)
             state.subscribers = [:]
+            state.channelSubscribers = [:]
+            state.allDispatchSubscribers = [:]
             return all
         }
         for subscriber in subscribers ?? [] {

@@ -15,6 +15,20 @@ public enum DiscordGatewayEvent: Sendable {
     case stopped(DiscordGatewayError?)
 }
 
+extension DiscordGatewayEvent {
+    /// The channel a dispatch is about, for routing: `id` of a `CHANNEL_*` / `THREAD_*` dispatch
+    /// (the channel or thread itself), `channel_id` of any other; `nil` for session events and
+    /// dispatches without a channel (guild, presence, …).
+    public var dispatchChannelID: Snowflake? {
+        guard case .dispatch(let name, _, let data) = self else { return nil }
+        if name.hasPrefix("CHANNEL_") || name.hasPrefix("THREAD_") {
+            // THREAD_LIST_SYNC and THREAD_MEMBERS_UPDATE carry no single channel `id` of their own.
+            if let id = data["id"]?.snowflakeValue { return id }
+        }
+        return data["channel_id"]?.snowflakeValue
+    }
+}
+
 /// The facts of a READY dispatch that the bridge needs.
 public struct DiscordGatewayReady: Sendable, Equatable {
     /// The identity's user object as Discord sent it.
