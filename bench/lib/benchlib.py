@@ -6,6 +6,7 @@ script builds what it needs first unless BENCH_NO_BUILD=1.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import signal
@@ -67,6 +68,9 @@ class Emulator:
             args += ["--scenario", str(path)]
         self.stderr = open(Path(self.tmp.name) / "stderr.log", "wb")
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.stderr, stdin=subprocess.DEVNULL)
+        # A script that fails before its `finally` (a host that does not start) must not leave
+        # the emulator running; stop() twice is harmless.
+        atexit.register(self.stop)
         line = self.proc.stdout.readline()
         if not line:
             raise RuntimeError("discord-emulator did not start: " + (Path(self.tmp.name) / "stderr.log").read_text())
@@ -135,6 +139,7 @@ class Host:
         self.proc = subprocess.Popen([str(BIN / "cozebridge-host"), "--config", str(config)],
                                      cwd=workdir, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=self.log, env=env)
+        atexit.register(self.stop)
         deadline = time.monotonic() + timeout
         while "cozebridge is running" not in self.log_path.read_text(errors="replace"):
             if self.proc.poll() is not None or time.monotonic() > deadline:

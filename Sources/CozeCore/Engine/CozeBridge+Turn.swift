@@ -158,11 +158,17 @@ extension CozeBridge {
 
         let startedAt = WallClock.unixMilliseconds()
         let started = ContinuousClock.now
-        // Subscribed before posting: Coze can answer before our POST returns, and this
-        // subscription's buffer keeps those dispatches until the tracker knows the prompt's id.
-        // Only this channel's dispatches: with every turn of the bot subscribed to everything,
-        // each edit would wake every turn in flight.
-        let events = bot.gateway.events(channelID: conversation.channelID)
+        // Subscribed before posting: Coze can answer before our POST returns, and the inputs'
+        // buffer keeps those dispatches until the tracker knows the prompt's id. Only this
+        // channel's dispatches: with every turn of the bot subscribed to everything, each edit
+        // would wake every turn in flight. They go straight into the turn's own inputs (no task
+        // in between), where the deadline timer adds its wake-ups.
+        let (inputs, feed) = AsyncStream.makeStream(of: TurnInput.self, bufferingPolicy: .unbounded)
+        let subscription = bot.gateway.subscribe(channelID: conversation.channelID) { feed.yield(.gateway($0)) }
+        defer {
+            if let subscription { bot.gateway.unsubscribe(subscription) }
+            feed.finish()
+        }
         let sender = bot.pickSender(now: startedAt)
         var tracker: ReplyTracker?
         let terminal: TurnEvent
@@ -175,7 +181,7 @@ extension CozeBridge {
                     ReplyTracker(
                         promptMessageID: promptID, channelID: conversation.channelID,
                         cozeBotUserID: bot.configuration.cozeBotID, promptAuthoredByBot: bot.senderIsBot),
-                    events: events, started: started, bot: bot, conversation: conversation, emit: emit)
+                    inputs: inputs, feed: feed, started: started, bot: bot, conversation: conversation, emit: emit)
                 terminal = final
                 tracker = followed
             } else {
@@ -201,90 +207,89 @@ extension CozeBridge {
     /// terminal event (not yet emitted, so the turn is stored before the consumer hears of its
     /// end) and the tracker's final state.
     private func follow(
-        _ start: ReplyTracker, events: AsyncStream<DiscordGatewayEvent>, started: ContinuousClock.Instant,
-        bot: BridgeBot, conversation: Conversation, emit: (TurnEvent) -> Void
+        _ start: ReplyTracker, inputs: AsyncStream<TurnInput>, feed: AsyncStream<TurnInput>.Continuation,
+        started: ContinuousClock.Instant, bot: BridgeBot, conversation: Conversation, emit: (TurnEvent) -> Void
     ) async -> (TurnEvent, ReplyTracker) {
         var tracker = start
         let idle = configuration.reply.idleTimeout
         let overall = configuration.reply.overallTimeout
         let firstReply = options.firstReplyTimeout ?? max(idle * 3, .seconds(60))
         let failureIdle = min(idle, options.failureGrace)
-        let tick = options.tickInterval
-        let (inputs, feed) = AsyncStream.makeStream(of: TurnInput.self, bufferingPolicy: .unbounded)
-        let terminal: TurnEvent = await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                for await event in events { feed.yield(.gateway(event)) }
-            }
-            group.addTask {
-                while !Task.isCancelled {
-                    do { try await Task.sleep(for: tick) } catch { return }
-                    feed.yield(.tick)
-                }
-            }
-            var terminal: TurnEvent?
-            var sawReply = false
-            // While the gateway reconnects no edit can arrive: Coze's silence is not measured then,
-            // and it is measured again from the moment the session is back (soak finding: a drop
-            // longer than the idle timeout ended turns as done with truncated text).
-            var offline = false
-            var backOnline = started
-            for await input in inputs {
-                let now = ContinuousClock.now
-                var produced: [TurnEvent] = []
-                switch input {
-                case .gateway(.dispatch(let name, _, let data)):
-                    produced = tracker.handle(event: name, data: data, at: now)
-                case .gateway(.stopped(let error)):
-                    produced = tracker.fail(
-                        .discord(
-                            status: nil, code: nil,
-                            message: "the gateway of bot \(bot.identity) stopped: \(error?.description ?? "shut down")"))
-                case .gateway(.reconnecting):
-                    offline = true
-                case .gateway(.resumed):
-                    offline = false
-                    backOnline = now
-                case .gateway(.ready):
-                    offline = false
-                    backOnline = now
-                    // A new session (after INVALID_SESSION or an expired resume): dispatches sent
-                    // between the two sessions are gone for good, so read the channel's state over
-                    // REST. Every message carries its whole content, so feeding the current
-                    // messages brings the tracker up to date (at worst with one correction).
-                    for message in await catchUp(bot: bot, channelID: conversation.channelID, after: tracker.promptMessageID) {
-                        produced += tracker.handle(event: "MESSAGE_UPDATE", data: message, at: now)
-                    }
-                case .gateway:
-                    break
-                case .tick:
-                    if now - started >= overall {
-                        produced = tracker.finishOnOverallTimeout(after: overall)
-                    } else if offline {
-                        break
-                    } else if tracker.hasReply, let last = tracker.lastActivity {
-                        // Classifying reads the whole reply text: only when the shorter limit passed.
-                        let quiet = now - max(last, backOnline)
-                        if quiet >= failureIdle, quiet >= idle || tracker.classification.isFailure {
-                            produced = tracker.finishOnIdle(after: idle)
-                        }
-                    } else if now - started >= firstReply {
-                        produced = tracker.finishOnIdle(after: firstReply)
-                    }
-                }
-                if !sawReply, tracker.hasReply {
-                    sawReply = true
-                    try? store.recordCozeActivity(botIdentity: bot.identity, in: conversation.id)
-                }
-                for event in produced {
-                    if event.isTerminal { terminal = event } else { emit(event) }
-                }
-                if terminal != nil { break }
-            }
-            group.cancelAll()
-            // The inputs ended without an end: the engine is shutting down.
-            return terminal ?? tracker.fail(.cancelled).first ?? .failed(.cancelled)
+        var terminal: TurnEvent?
+        var sawReply = false
+        // While the gateway reconnects no edit can arrive: Coze's silence is not measured then,
+        // and it is measured again from the moment the session is back (soak finding: a drop
+        // longer than the idle timeout ended turns as done with truncated text).
+        var offline = false
+        var backOnline = started
+        // When the `.tick` case below may end the turn. Classifying reads the whole reply
+        // text, so it is done only once the shorter (failure) limit has passed.
+        func nextDeadline(_ now: ContinuousClock.Instant) -> ContinuousClock.Instant {
+            let overallEnd = started + overall
+            if offline { return overallEnd }
+            guard tracker.hasReply, let last = tracker.lastActivity else { return min(overallEnd, started + firstReply) }
+            let quietSince = max(last, backOnline)
+            let limit = now - quietSince < failureIdle || tracker.classification.isFailure ? failureIdle : idle
+            return min(overallEnd, quietSince + limit)
         }
-        return (terminal, tracker)
+        let timer = TurnDeadlineTimer { feed.yield(.tick) }
+        defer { timer.stop() }
+        timer.arm(at: nextDeadline(started))
+        for await input in inputs {
+            let now = ContinuousClock.now
+            var produced: [TurnEvent] = []
+            switch input {
+            case .gateway(.dispatch(let name, _, let data)):
+                produced = tracker.handle(event: name, data: data, at: now)
+            case .gateway(.stopped(let error)):
+                produced = tracker.fail(
+                    .discord(
+                        status: nil, code: nil,
+                        message: "the gateway of bot \(bot.identity) stopped: \(error?.description ?? "shut down")"))
+            case .gateway(.reconnecting):
+                offline = true
+            case .gateway(.resumed):
+                offline = false
+                backOnline = now
+            case .gateway(.ready):
+                offline = false
+                backOnline = now
+                // A new session (after INVALID_SESSION or an expired resume): dispatches sent
+                // between the two sessions are gone for good, so read the channel's state over
+                // REST. Every message carries its whole content, so feeding the current
+                // messages brings the tracker up to date (at worst with one correction).
+                for message in await catchUp(bot: bot, channelID: conversation.channelID, after: tracker.promptMessageID) {
+                    produced += tracker.handle(event: "MESSAGE_UPDATE", data: message, at: now)
+                }
+            case .gateway:
+                break
+            case .tick:
+                if now - started >= overall {
+                    produced = tracker.finishOnOverallTimeout(after: overall)
+                } else if offline {
+                    break
+                } else if tracker.hasReply, let last = tracker.lastActivity {
+                    // Classifying reads the whole reply text: only when the shorter limit passed.
+                    let quiet = now - max(last, backOnline)
+                    if quiet >= failureIdle, quiet >= idle || tracker.classification.isFailure {
+                        produced = tracker.finishOnIdle(after: idle)
+                    }
+                } else if now - started >= firstReply {
+                    produced = tracker.finishOnIdle(after: firstReply)
+                }
+            }
+            if !sawReply, tracker.hasReply {
+                sawReply = true
+                try? store.recordCozeActivity(botIdentity: bot.identity, in: conversation.id)
+            }
+            for event in produced {
+                if event.isTerminal { terminal = event } else { emit(event) }
+            }
+            if terminal != nil { break }
+            timer.arm(at: nextDeadline(now))
+        }
+        // The inputs ended without an end: the engine is shutting down.
+        return (terminal ?? tracker.fail(.cancelled).first ?? .failed(.cancelled), tracker)
     }
 
     /// The messages of `channelID` newer than `after`, oldest first; empty when REST fails (the

@@ -15,8 +15,6 @@ public struct CozeBridgeOptions: Sendable {
     /// How long a turn (or a new conversation) waits for a bot's gateway that is still
     /// connecting or reconnecting before giving up.
     public var readyTimeout: Duration
-    /// How often the turn loop checks its deadlines.
-    public var tickInterval: Duration
     /// When a bot whose Coze quota ran out at the given Unix milliseconds may be tried again, in
     /// Unix milliseconds. The default is the next midnight UTC, when Coze resets daily limits.
     public var quotaResetTime: @Sendable (UInt64) -> UInt64
@@ -39,7 +37,6 @@ public struct CozeBridgeOptions: Sendable {
         firstReplyTimeout: Duration? = nil,
         failureGrace: Duration = .seconds(1),
         readyTimeout: Duration = .seconds(30),
-        tickInterval: Duration = .milliseconds(50),
         quotaResetTime: @escaping @Sendable (UInt64) -> UInt64 = CozeBridgeOptions.nextUTCMidnight,
         configureGateway: @escaping @Sendable (inout DiscordGatewayConfiguration) -> Void = { _ in },
         configureREST: @escaping @Sendable (inout DiscordRESTClient.Configuration) -> Void = { _ in },
@@ -51,7 +48,6 @@ public struct CozeBridgeOptions: Sendable {
         self.firstReplyTimeout = firstReplyTimeout
         self.failureGrace = failureGrace
         self.readyTimeout = readyTimeout
-        self.tickInterval = tickInterval
         self.quotaResetTime = quotaResetTime
         self.configureGateway = configureGateway
         self.configureREST = configureREST

@@ -21,17 +21,23 @@ public final class DiscordGatewayClient: Sendable {
     private struct State {
         var status: DiscordGatewayStatus = .idle
         var statistics = DiscordGatewayStatistics()
-        var subscribers: [Int: AsyncStream<DiscordGatewayEvent>.Continuation] = [:]
-        /// The subscribers of `events(channelID:)`, by channel; also in `subscribers`.
-        var channelSubscribers: [Snowflake: [Int: AsyncStream<DiscordGatewayEvent>.Continuation]] = [:]
+        var subscribers: [Int: Subscriber] = [:]
+        /// The subscribers of one channel's dispatches, by channel; also in `subscribers`.
+        var channelSubscribers: [Snowflake: [Int: Subscriber]] = [:]
         /// The subscribers that want every dispatch; also in `subscribers`.
-        var allDispatchSubscribers: [Int: AsyncStream<DiscordGatewayEvent>.Continuation] = [:]
+        var allDispatchSubscribers: [Int: Subscriber] = [:]
         var nextSubscriber = 0
         var runTask: Task<Void, Never>?
         /// Set once the client stopped; late subscribers get it at once.
         var finalEvent: DiscordGatewayEvent?
         var sessionID: String?
         var currentUser: DiscordGatewayUser?
+    }
+
+    /// How to hand one subscriber an event, and how to tell it that none will follow.
+    struct Subscriber: Sendable {
+        let deliver: @Sendable (DiscordGatewayEvent) -> Void
+        let finish: @Sendable () -> Void
     }
 
     private let state = Mutex(State())
@@ -72,37 +78,54 @@ public final class DiscordGatewayClient: Sendable {
     private func subscribe(channelID: Snowflake?) -> AsyncStream<DiscordGatewayEvent> {
         let (stream, continuation) = AsyncStream.makeStream(
             of: DiscordGatewayEvent.self, bufferingPolicy: .unbounded)
+        let id = subscribe(
+            channelID: channelID, deliver: { continuation.yield($0) }, finish: { continuation.finish() })
+        if let id {
+            continuation.onTermination = { [weak self] _ in self?.unsubscribe(id) }
+        }
+        return stream
+    }
+
+    /// Calls `deliver` from now on with what `events(channelID:)` (`events()` for a `nil`
+    /// channel) would yield, on the client's task and outside its lock, so it must be quick and
+    /// must not block; `finish` after the final `.stopped`. Returns the id for `unsubscribe(_:)`,
+    /// or `nil` when the client had already stopped (then both were called at once).
+    func subscribe(
+        channelID: Snowflake?, deliver: @escaping @Sendable (DiscordGatewayEvent) -> Void,
+        finish: @escaping @Sendable () -> Void = {}
+    ) -> Int? {
+        let subscriber = Subscriber(deliver: deliver, finish: finish)
         let registered: Int? = state.withLock { state in
             guard state.finalEvent == nil else { return nil }
             let id = state.nextSubscriber
             state.nextSubscriber += 1
-            state.subscribers[id] = continuation
+            state.subscribers[id] = subscriber
             if let channelID {
-                state.channelSubscribers[channelID, default: [:]][id] = continuation
+                state.channelSubscribers[channelID, default: [:]][id] = subscriber
             } else {
-                state.allDispatchSubscribers[id] = continuation
+                state.allDispatchSubscribers[id] = subscriber
             }
             return id
         }
-        guard let id = registered else {
-            if let last = state.withLock({ $0.finalEvent }) { continuation.yield(last) }
-            continuation.finish()
-            return stream
+        if registered == nil {
+            if let last = state.withLock({ $0.finalEvent }) { deliver(last) }
+            finish()
         }
-        continuation.onTermination = { [weak self] _ in
-            self?.state.withLock { state in
-                state.subscribers.removeValue(forKey: id)
-                if let channelID {
-                    state.channelSubscribers[channelID]?.removeValue(forKey: id)
-                    if state.channelSubscribers[channelID]?.isEmpty == true {
-                        state.channelSubscribers.removeValue(forKey: channelID)
-                    }
-                } else {
-                    state.allDispatchSubscribers.removeValue(forKey: id)
-                }
+        return registered
+    }
+
+    /// Stops the deliveries of `subscribe(channelID:deliver:finish:)`'s subscriber `id`, without
+    /// calling its `finish`. A delivery already under way may still complete.
+    func unsubscribe(_ id: Int) {
+        state.withLock { state in
+            state.subscribers.removeValue(forKey: id)
+            if state.allDispatchSubscribers.removeValue(forKey: id) != nil { return }
+            for (channelID, var ofChannel) in state.channelSubscribers where ofChannel[id] != nil {
+                ofChannel.removeValue(forKey: id)
+                state.channelSubscribers[channelID] = ofChannel.isEmpty ? nil : ofChannel
+                return
             }
         }
-        return stream
     }
 
     /// Starts connecting. Calling it again, or after `shutdown()`, does nothing.
@@ -436,7 +459,7 @@ public final class DiscordGatewayClient: Sendable {
         state.withLock { change(&$0.statistics) }
     }
 
-    /// Yields outside the lock: a continuation's termination handler takes the lock itself.
+    /// Delivers outside the lock: an AsyncStream's termination handler unsubscribes, which takes it.
     private func emit(_ event: DiscordGatewayEvent) {
         let channelID = event.dispatchChannelID
         let subscribers = state.withLock { state in
@@ -447,7 +470,7 @@ public final class DiscordGatewayClient: Sendable {
             }
             return chosen
         }
-        for subscriber in subscribers { subscriber.yield(event) }
+        for subscriber in subscribers { subscriber.deliver(event) }
     }
 
     private func finish(_ reason: DiscordGatewayStatus.StopReason) {
@@ -456,7 +479,7 @@ public final class DiscordGatewayClient: Sendable {
         case .shutdown: event = .stopped(nil)
         case .fatal(let error): event = .stopped(error)
         }
-        let subscribers: [AsyncStream<DiscordGatewayEvent>.Continuation]? = state.withLock { state in
+        let subscribers: [Subscriber]? = state.withLock { state in
             guard state.finalEvent == nil else { return nil }
             state.finalEvent = event
             state.status = .stopped(reason)
@@ -467,7 +490,7 @@ public final class DiscordGatewayClient: Sendable {
             return all
         }
         for subscriber in subscribers ?? [] {
-            subscriber.yield(event)
+            subscriber.deliver(event)
             subscriber.finish()
         }
     }

@@ -66,7 +66,7 @@ struct EngineHarness {
         firstReply: Duration = .seconds(3), legacyImportDirectory: String? = nil, threadsPerParentChannel: Int = 200
     ) -> CozeBridgeOptions {
         CozeBridgeOptions(
-            firstReplyTimeout: firstReply, readyTimeout: .seconds(5), tickInterval: .milliseconds(20),
+            firstReplyTimeout: firstReply, readyTimeout: .seconds(5),
             configureGateway: { configuration in
                 configuration.connectTimeout = .seconds(3)
                 configuration.helloTimeout = .seconds(3)

@@ -1,0 +1,70 @@
+import Synchronization
+import Testing
+
+@testable import CozeCore
+
+/// The timer that replaced the turns' fixed 50 ms tick: one wake-up per deadline, not per tick.
+@Suite struct TurnDeadlineTimerTests {
+    /// Records when `fire` ran.
+    final class Firings: Sendable {
+        private let times = Mutex<[ContinuousClock.Instant]>([])
+        func record() { times.withLock { $0.append(.now) } }
+        var all: [ContinuousClock.Instant] { times.withLock { $0 } }
+    }
+
+    @Test func firesOnceWhenTheDeadlinePasses() async throws {
+        let firings = Firings()
+        let timer = TurnDeadlineTimer { firings.record() }
+        let start = ContinuousClock.now
+        timer.arm(at: start + .milliseconds(100))
+        try await Task.sleep(for: .milliseconds(60))
+        #expect(firings.all.isEmpty)
+        #expect(await eventuallyTrue { firings.all.count == 1 })
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(firings.all.count == 1)
+        #expect(try #require(firings.all.first) - start >= .milliseconds(100))
+        timer.stop()
+    }
+
+    @Test func aLaterDeadlineIsWhatFiresNotTheOneItReplaced() async throws {
+        let firings = Firings()
+        let timer = TurnDeadlineTimer { firings.record() }
+        let start = ContinuousClock.now
+        timer.arm(at: start + .milliseconds(1000))
+        // Like edits arriving: each moves the deadline later long before it passes.
+        for step in 1...3 {
+            try await Task.sleep(for: .milliseconds(100))
+            timer.arm(at: start + .milliseconds(1000 + 200 * step))
+        }
+        #expect(await eventuallyTrue { firings.all.count == 1 })
+        #expect(try #require(firings.all.first) - start >= .milliseconds(1600))
+        try await Task.sleep(for: .milliseconds(150))
+        #expect(firings.all.count == 1)
+        timer.stop()
+    }
+
+    @Test func anEarlierDeadlineReplacesTheSleeper() async throws {
+        let firings = Firings()
+        let timer = TurnDeadlineTimer { firings.record() }
+        let start = ContinuousClock.now
+        timer.arm(at: start + .seconds(30))
+        timer.arm(at: start + .milliseconds(50))
+        #expect(await eventuallyTrue { firings.all.count == 1 })
+        #expect(try #require(firings.all.first) - start < .seconds(20))
+        timer.stop()
+    }
+
+    @Test func rearmedAfterFiringItFiresAgainAndStopSilencesIt() async throws {
+        let firings = Firings()
+        let timer = TurnDeadlineTimer { firings.record() }
+        timer.arm(at: .now + .milliseconds(20))
+        #expect(await eventuallyTrue { firings.all.count == 1 })
+        timer.arm(at: .now + .milliseconds(20))
+        #expect(await eventuallyTrue { firings.all.count == 2 })
+        timer.arm(at: .now + .milliseconds(100))
+        timer.stop()
+        timer.arm(at: .now + .milliseconds(10))
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(firings.all.count == 2)
+    }
+}
