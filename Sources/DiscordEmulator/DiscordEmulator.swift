@@ -33,6 +33,9 @@ public final class DiscordEmulator: Sendable {
         public let bridgeBotToken: String
         public let spareBotUserID: Snowflake
         public let spareBotToken: String
+        /// A second spare bot (ready-line keys `spare_bot_2_user_id`, `spare_bot_2_token`).
+        public let secondSpareBotUserID: Snowflake
+        public let secondSpareBotToken: String
         public let userID: Snowflake
         public let userToken: String
 
@@ -45,6 +48,7 @@ public final class DiscordEmulator: Sendable {
                 "coze_bot_user_id": JSONValue(cozeBotUserID), "coze_bot_token": .string(cozeBotToken),
                 "bridge_bot_user_id": JSONValue(bridgeBotUserID), "bridge_bot_token": .string(bridgeBotToken),
                 "spare_bot_user_id": JSONValue(spareBotUserID), "spare_bot_token": .string(spareBotToken),
+                "spare_bot_2_user_id": JSONValue(secondSpareBotUserID), "spare_bot_2_token": .string(secondSpareBotToken),
                 "user_id": JSONValue(userID), "user_token": .string(userToken),
             ]
         }
@@ -123,7 +127,8 @@ public final class DiscordEmulator: Sendable {
             port: boundPort, gatewayPort: gatewayPort, guildID: world.guildID, categoryID: world.categoryID,
             generalChannelID: world.generalChannelID, cozeBotUserID: world.cozeBot.id, cozeBotToken: world.cozeBot.token,
             bridgeBotUserID: world.bridgeBot.id, bridgeBotToken: world.bridgeBot.token,
-            spareBotUserID: world.spareBot.id, spareBotToken: world.spareBot.token, userID: world.owner.id,
+            spareBotUserID: world.spareBot.id, spareBotToken: world.spareBot.token,
+            secondSpareBotUserID: world.secondSpareBot.id, secondSpareBotToken: world.secondSpareBot.token, userID: world.owner.id,
             userToken: world.owner.token)
         let counters = EmulatorCounters()
         world.counters = counters
@@ -178,8 +183,15 @@ public final class DiscordEmulator: Sendable {
 
     // MARK: Control
 
-    /// The live scenario as JSON.
-    public var scenario: JSONValue { scenarioJSON.withLockedValue { $0 } }
+    /// The live scenario as JSON: every setting, the defaults merged with the scenario given at
+    /// start and every patch since (docs/emulator.md, `GET /_emulator/scenario`).
+    public var scenario: JSONValue {
+        scenarioJSON.withLockedValue { live in
+            // `live` holds only the keys ever given (patches merge into it); it was accepted when
+            // it was stored, so decoding it again yields the settings in force.
+            (try? EmulatorScenario(json: live))?.json ?? live
+        }
+    }
 
     /// Merges `patch` into the live scenario (partial objects merge key by key).
     public func updateScenario(_ patch: JSONValue) throws {

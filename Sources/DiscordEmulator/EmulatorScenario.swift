@@ -99,6 +99,33 @@ struct EmulatorScenario: Sendable {
         }
     }
 
+    /// Every setting, with the keys and shapes of the scenario file, defaults included: what
+    /// `GET /_emulator/scenario` shows, and a valid scenario file that reproduces these settings.
+    var json: JSONValue {
+        let privileged: [(GatewayIntents, String)] = [
+            (.messageContent, "message_content"), (.guildMembers, "guild_members"), (.guildPresences, "guild_presences"),
+        ]
+        let rateLimitsJSON: JSONValue
+        do {
+            rateLimitsJSON = try JSONValue.parse(Array(JSONEncoder().encode(rateLimits)))
+        } catch {
+            // RateLimitSettings encodes only integers and booleans; this cannot fail.
+            preconditionFailure("emulator: cannot encode the rate-limit settings: \(error)")
+        }
+        return [
+            "seed": JSONValue(Int(clamping: seed)),
+            "max_guild_channels": JSONValue(maxGuildChannels),
+            "gateway": [
+                "heartbeat_interval_ms": JSONValue(gateway.heartbeatIntervalMilliseconds),
+                "enabled_privileged_intents": .array(
+                    privileged.filter { gateway.enabledPrivilegedIntents.contains($0.0) }.map { .string($0.1) }),
+                "session_timeout_ms": JSONValue(Int(clamping: gateway.sessionTimeoutMilliseconds)),
+            ],
+            "rate_limits": rateLimitsJSON,
+            "coze": coze.json,
+        ]
+    }
+
     /// `patch` laid over `base`: objects merge key by key, anything else replaces.
     static func merge(_ base: JSONValue, _ patch: JSONValue) -> JSONValue {
         guard case .object(var merged) = base, case .object(let changes) = patch else { return patch }

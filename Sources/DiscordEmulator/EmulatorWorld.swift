@@ -25,6 +25,8 @@ final class EmulatorWorld: @unchecked Sendable {
     let owner: EmulatedUser
     let bridgeBot: EmulatedUser
     let spareBot: EmulatedUser
+    /// A third client bot, so that benchmarks can put four posting identities behind one key.
+    let secondSpareBot: EmulatedUser
     let cozeBot: EmulatedUser
     let users: [EmulatedUser]
     let joinedAtMilliseconds: UInt64
@@ -63,7 +65,9 @@ final class EmulatorWorld: @unchecked Sendable {
         bridgeBot = makeUser("cozebridge", bot: true, index: 1)
         spareBot = makeUser("spare", bot: true, index: 2)
         cozeBot = makeUser("Coze", bot: true, index: 3)
-        users = [owner, bridgeBot, spareBot, cozeBot]
+        // Made after the Coze bot so the older identities keep their place in the snowflake order.
+        secondSpareBot = makeUser("spare2", bot: true, index: 4)
+        users = [owner, bridgeBot, spareBot, cozeBot, secondSpareBot]
         guildID = snowflakes.next()
         joinedAtMilliseconds = guildID.unixMilliseconds
         categoryID = snowflakes.next()

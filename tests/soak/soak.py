@@ -25,6 +25,11 @@ $COZEBRIDGE_HTTP_PLUGIN (default .build/stage/lib/cozebridge/plugins/libcozebrid
 $DISCORD_EMULATOR_BIN (default .build/debug/discord-emulator; copied to a temporary directory first
 so a concurrent rebuild cannot swap it mid-run). Runs with the repository's .venv python (needs
 discord.py for tests/python/emu.py). Exit status 0 when every check passed.
+
+Crashes are not among the faults here, since the soak's checks need the host to live through the
+run: `kill -9` of the host under load and restarts on the same store are
+tests/python/test_crash_safety.py (part of `make test-python`, about 20 s), which checks the
+store's integrity and that every conversation and turn a client saw acknowledged survives.
 """
 
 from __future__ import annotations
