@@ -27,10 +27,11 @@ import benchlib as B  # noqa: E402
 MARK = re.compile(rb"\[t=(\d+)\]")
 
 
-async def one_stream(session, url, name, prompt, latencies, counts, delay):
+async def one_stream(session, url, name, prompt, latencies, counts, delay, spans):
     await asyncio.sleep(delay)
     body = {"model": "coze", "stream": True, "user": name, "messages": [{"role": "user", "content": prompt}]}
     chunks = 0
+    first = last = None
     async with session.post(url, json=body, headers={"Authorization": "Bearer bench"}) as response:
         if response.status != 200:
             counts["errors"] += 1
@@ -45,22 +46,90 @@ async def one_stream(session, url, name, prompt, latencies, counts, delay):
                 found = MARK.findall(line)
                 if found:
                     chunks += 1
+                    first = first or now
+                    last = now
                     for stamp in found:
                         latencies.append(now - int(stamp))
     counts["chunks"] += chunks
     counts["streams"] += 1
+    if first is not None:
+        spans.append((first, last))
 
 
-async def round_(port, names, prompt_tag, spread_s, latencies, counts):
+def peak_concurrency(spans) -> int:
+    """Most streams between their first and last content chunk at one moment."""
+    edges = sorted([(a, 1) for a, _ in spans] + [(b, -1) for _, b in spans])
+    peak = current = 0
+    for _, step in edges:
+        current += step
+        peak = max(peak, current)
+    return peak
+
+
+class GatewayControl:
+    """A plain gateway client (JSON frames, no compression) logged in as the spare bot: the same
+    marked edits reach it straight from the emulator, so its latencies are the floor that the
+    emulator's dispatch, loopback and a Python reader cost without any bridge in between."""
+
+    def __init__(self, info: dict):
+        self.url = info["gateway"].rstrip("/") + "/?v=10&encoding=json"
+        self.token = info["spare_bot_token"]
+        self.latencies: list[int] = []
+        self.recording = False
+        self.ready = asyncio.Event()
+
+    async def run(self) -> None:
+        async with aiohttp.ClientSession() as session, session.ws_connect(self.url, max_msg_size=0) as ws:
+            hello = json.loads((await ws.receive()).data)
+            interval = hello["d"]["heartbeat_interval"] / 1000.0
+            sequence = None
+
+            async def beat():
+                while True:
+                    await asyncio.sleep(interval)
+                    await ws.send_json({"op": 1, "d": sequence})
+
+            # GUILDS | GUILD_MESSAGES | MESSAGE_CONTENT
+            await ws.send_json({"op": 2, "d": {"token": self.token, "intents": 1 | 512 | 32768,
+                                                "properties": {"os": "linux", "browser": "bench", "device": "bench"}}})
+            beating = asyncio.create_task(beat())
+            try:
+                async for frame in ws:
+                    now = time.time_ns()
+                    if frame.type != aiohttp.WSMsgType.TEXT:
+                        break
+                    payload = json.loads(frame.data)
+                    sequence = payload.get("s") or sequence
+                    if payload.get("t") == "READY":
+                        self.ready.set()
+                    if self.recording and payload.get("t") in ("MESSAGE_CREATE", "MESSAGE_UPDATE"):
+                        content = (payload.get("d") or {}).get("content") or ""
+                        # Only the newest marker is this edit's; earlier ones repeat older edits.
+                        found = MARK.findall(content.encode())
+                        if found:
+                            self.latencies.append(now - int(found[-1]))
+            finally:
+                beating.cancel()
+
+
+async def round_(port, names, prompt_tag, spread_s, latencies, counts, spans, control=None):
     url = f"http://127.0.0.1:{port}/v1/chat/completions"
     connector = aiohttp.TCPConnector(limit=0)
     timeout = aiohttp.ClientTimeout(total=None, sock_read=180)
     n = len(names)
+    listening = None
+    if control is not None:
+        listening = asyncio.create_task(control.run())
+        await asyncio.wait_for(control.ready.wait(), 30)
+        control.recording = True
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         await asyncio.gather(*(
             one_stream(session, url, name, f"{prompt_tag} {name}: tell me about lighthouses", latencies, counts,
-                       spread_s * i / max(n, 1))
+                       spread_s * i / max(n, 1), spans)
             for i, name in enumerate(names)))
+    if listening is not None:
+        await asyncio.sleep(0.5)
+        listening.cancel()
 
 
 def main() -> int:
@@ -69,6 +138,8 @@ def main() -> int:
     parser.add_argument("--chunks", type=int, default=20, help="renderings per answer")
     parser.add_argument("--interval", type=int, default=250, help="edit_interval_ms")
     parser.add_argument("--jitter", type=int, default=100, help="edit_jitter_ms")
+    parser.add_argument("--no-control", dest="control", action="store_false",
+                        help="skip the direct gateway client that measures the latency floor without the bridge")
     args = parser.parse_args()
     levels = [int(x) for x in args.streams.split(",")]
     B.build("discord-emulator", "cozebridge", "cozebridge-host", "cozebridge-http")
@@ -91,15 +162,17 @@ def main() -> int:
             # Warm-up: creates the channels/threads and opens the client paths; one chunk each.
             emulator.control("PUT", "/scenario", {"coze": {"chunks": 1}})
             warm = {"chunks": 0, "streams": 0, "errors": 0}
-            asyncio.run(round_(port, names, "warm", min(5.0, n * 0.005), [], warm))
+            asyncio.run(round_(port, names, "warm", min(5.0, n * 0.005), [], warm, []))
             emulator.control("PUT", "/scenario", {"coze": {"chunks": args.chunks}})
             latencies: list[int] = []
             counts = {"chunks": 0, "streams": 0, "errors": 0}
+            spans: list[tuple[int, int]] = []
+            control = GatewayControl(emulator.info) if args.control else None
             cpu0 = B.cpu_seconds(host.pid)
             emu_cpu0 = B.cpu_seconds(emulator.proc.pid)
             t0 = time.monotonic()
             client0 = time.process_time()
-            asyncio.run(round_(port, names, "measure", args.interval / 1000.0, latencies, counts))
+            asyncio.run(round_(port, names, "measure", args.interval / 1000.0, latencies, counts, spans, control))
             wall = time.monotonic() - t0
             client_cpu = time.process_time() - client0
             cpu = B.cpu_seconds(host.pid) - cpu0
@@ -109,18 +182,29 @@ def main() -> int:
             chunks = counts["chunks"]
             row = {
                 "streams": n, "completed": counts["streams"], "errors": counts["errors"] + warm["errors"],
-                "chunks": chunks, "markers": len(ms),
+                "chunks": chunks, "markers": len(ms), "peak_concurrent_streams": peak_concurrency(spans),
                 "p50_ms": B.percentile(ms, 50), "p99_ms": B.percentile(ms, 99), "max_ms": ms[-1] if ms else float("nan"),
                 "seconds": wall, "chunks_per_s": chunks / wall if wall else 0,
                 "host_cpu_s": cpu, "host_cpu_us_per_chunk": cpu / chunks * 1e6 if chunks else float("nan"),
                 "emulator_cpu_s": emu_cpu, "client_cpu_s": client_cpu,
             }
+            if control is not None and control.latencies:
+                floor = sorted(x / 1e6 for x in control.latencies)
+                row.update({"control_edits": len(floor), "control_p50_ms": B.percentile(floor, 50),
+                            "control_p99_ms": B.percentile(floor, 99),
+                            "bridge_added_p50_ms": row["p50_ms"] - B.percentile(floor, 50),
+                            "bridge_added_p99_ms": row["p99_ms"] - B.percentile(floor, 99)})
             rows.append(row)
-            print(f"{n:5d} streams: {row['completed']} done, {row['errors']} errors, {chunks} chunks "
+            print(f"{n:5d} streams: {row['completed']} done, {row['errors']} errors, "
+                  f"at most {row['peak_concurrent_streams']} streaming at once, {chunks} chunks "
                   f"({row['markers']} edits) in {wall:.2f} s = {row['chunks_per_s']:.0f} chunks/s; "
                   f"latency p50 {row['p50_ms']:.3f} ms, p99 {row['p99_ms']:.3f} ms, max {row['max_ms']:.3f} ms; "
                   f"host CPU {cpu:.2f} s = {row['host_cpu_us_per_chunk']:.1f} us/chunk (emulator CPU {emu_cpu:.2f} s, client CPU {client_cpu:.2f} s)",
                   flush=True)
+            if "control_edits" in row:
+                print(f"       direct gateway client (no bridge): {row['control_edits']} edits, p50 "
+                      f"{row['control_p50_ms']:.3f} ms, p99 {row['control_p99_ms']:.3f} ms -> bridge adds "
+                      f"p50 {row['bridge_added_p50_ms']:.3f} ms, p99 {row['bridge_added_p99_ms']:.3f} ms", flush=True)
     finally:
         status = host.stop()
         emulator.stop()
