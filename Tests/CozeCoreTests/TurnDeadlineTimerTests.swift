@@ -7,7 +7,7 @@ import Testing
 @Suite struct TurnDeadlineTimerTests {
     /// Records when `fire` ran.
     final class Firings: Sendable {
-        private let times = Mutex<[ContinuousClock.Instant]>([])
+        private let times = Synchronization.Mutex<[ContinuousClock.Instant]>([])
         func record() { times.withLock { $0.append(.now) } }
         var all: [ContinuousClock.Instant] { times.withLock { $0 } }
     }

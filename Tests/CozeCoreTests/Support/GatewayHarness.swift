@@ -74,7 +74,7 @@ struct GatewayHarness {
 
 /// Collects every event of one subscription, for assertions.
 final class GatewayEventRecorder: Sendable {
-    private let recorded = Mutex<[DiscordGatewayEvent]>([])
+    private let recorded = Synchronization.Mutex<[DiscordGatewayEvent]>([])
 
     /// Listens until the stream ends (the client's `.stopped`).
     init(_ stream: AsyncStream<DiscordGatewayEvent>) {

@@ -71,7 +71,7 @@ final class ProxyControl: Sendable {
         var frozenBelow = 0
     }
 
-    private let state = Mutex(State())
+    private let state = Synchronization.Mutex(State())
 
     func accept() -> Int { state.withLock { $0.connections += 1; return $0.connections } }
     func tunnelOpened(host: String, port: Int) { state.withLock { $0.targets.append("\(host):\(port)") } }
