@@ -151,12 +151,21 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                "CozeBridgeHTTPRequests",
             ],
             path: "plugins-example/http",
-            exclude: ["exports.map", "README.md"],
+            exclude: ["exports.map", "README.md", "Requests"],
             linkerSettings: [
                 .unsafeFlags(["-Xlinker", "--version-script=plugins-example/http/exports.map"])
             ]
+        ),
+        // What the http plugin does with request bodies before any turn (decoding and checking chat
+        // and image requests, the seed API's parameters, the dialogue, prompt text, token counts):
+        // no HTTP server, so that the fuzz target fuzz-http compiles it on its own.
+        .target(
+            name: "CozeBridgeHTTPRequests",
+            dependencies: ["CozeBridgePluginKit", "DiscordWire"],
+            path: "plugins-example/http/Requests"
         ),
         // Operator tool for the conversation store (list, legacy import) and the crash-test writer.
         .executableTarget(
@@ -182,6 +191,8 @@ let package = Package(
         .executableTarget(
             name: "fuzz-gateway", dependencies: ["FuzzDriver", "CozeCore", "DiscordWire"], path: "fuzz/gateway"),
         .executableTarget(name: "fuzz-config", dependencies: ["FuzzDriver", "CozeCore"], path: "fuzz/config"),
+        .executableTarget(
+            name: "fuzz-http", dependencies: ["FuzzDriver", "CozeBridgeHTTPRequests"], path: "fuzz/http"),
         .testTarget(
             name: "CozeCoreTests",
             dependencies: [

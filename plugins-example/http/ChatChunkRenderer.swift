@@ -1,3 +1,4 @@
+import CozeBridgeHTTPRequests
 import CozeBridgePluginKit
 import DiscordWire
 import Hummingbird

@@ -1,3 +1,4 @@
+import CozeBridgeHTTPRequests
 import CozeBridgePluginKit
 import Foundation
 import HTTPTypes
@@ -32,6 +33,13 @@ struct ChatCompletionsRoute: Sendable {
         }
         let explicit = [request.headers[Self.conversationHeader], chat.user]
             .compactMap { $0?.trimmingCharacters(in: .whitespaces) }.first { !$0.isEmpty }
+        if let explicit {
+            do {
+                try CoreText.check(explicit, param: "user")
+            } catch {
+                throw OpenAIError(error)
+            }
+        }
         let plan: ConversationResolver.Plan
         do {
             plan = try await services.resolver.resolve(dialogue, key: key, explicitName: explicit)

@@ -1,3 +1,4 @@
+import CozeBridgeHTTPRequests
 import CozeBridgePluginKit
 
 /// Finds the conversation a chat request continues, for OpenAI clients, which keep no state on

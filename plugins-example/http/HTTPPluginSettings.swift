@@ -1,3 +1,4 @@
+import CozeBridgeHTTPRequests
 import DiscordWire
 import Logging
 

@@ -1,3 +1,4 @@
+import CozeBridgeHTTPRequests
 import CozeBridgePluginKit
 import DiscordWire
 import Foundation
@@ -13,37 +14,21 @@ import FoundationNetworking
 struct ImageGenerationsRoute: Sendable {
     let services: BridgeServices
 
-    struct Body: Decodable {
-        var prompt: String
-        var n: Int?
-        var responseFormat: String?
-        var model: String?
-        var size: String?
-
-        enum CodingKeys: String, CodingKey {
-            case prompt, n, model, size
-            case responseFormat = "response_format"
-        }
-    }
-
     func register(on router: Router<BridgeRequestContext>) {
         router.post("/v1/images/generations") { request, _ in try await handle(request) }
     }
 
     func handle(_ request: Request) async throws -> Response {
         let key = try services.keys.openAIKey(for: request)
-        let body = try await OpenAIRequestBody.decode(Body.self, from: request, limit: services.settings.maxBodyBytes)
-        let count = body.n ?? 1
-        guard (1...10).contains(count) else {
-            throw OpenAIError(.badRequest, "n must be between 1 and 10, found \(count).", param: "n")
+        let body = try await OpenAIRequestBody.decode(
+            ImageGenerationRequest.self, from: request, limit: services.settings.maxBodyBytes)
+        let checked: ImageGenerationRequest.Checked
+        do {
+            checked = try body.checked()
+        } catch {
+            throw OpenAIError(error)
         }
-        let format = body.responseFormat ?? "url"
-        guard format == "url" || format == "b64_json" else {
-            throw OpenAIError(.badRequest, "response_format must be \"url\" or \"b64_json\".", param: "response_format")
-        }
-        guard !body.prompt.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
-            throw OpenAIError(.badRequest, "The prompt is empty.", param: "prompt")
-        }
+        let count = checked.count
         let settings = services.settings
         let prompt = settings.imagePromptPrefix + body.prompt + settings.imagePromptSuffix
         var urls: [String] = []
@@ -64,7 +49,7 @@ struct ImageGenerationsRoute: Sendable {
         }
         var data: [JSONValue] = []
         for url in urls.prefix(count) {
-            if format == "url" {
+            if checked.format == .url {
                 data.append(["url": .string(url), "revised_prompt": .string(body.prompt)])
             } else {
                 data.append(["b64_json": .string(try await download(url).base64EncodedString()), "revised_prompt": .string(body.prompt)])

@@ -1,3 +1,4 @@
+import CozeBridgeHTTPRequests
 import CozeBridgePluginKit
 import DiscordWire
 import Hummingbird
@@ -35,8 +36,9 @@ struct OpenAIError: HTTPResponseError, CustomStringConvertible {
 
     // MARK: - Common errors
 
-    static func invalidJSON(_ detail: String) -> OpenAIError {
-        OpenAIError(.badRequest, "The body is not valid JSON for this endpoint: \(detail)", code: "invalid_json")
+    /// A body that cannot be used (``RequestBodyDecoding``, the checks of a request): 400.
+    init(_ error: RequestBodyError) {
+        self.init(.badRequest, error.message, param: error.param, code: error.code)
     }
 
     static func bodyTooLarge(limit: Int) -> OpenAIError {

@@ -1,3 +1,4 @@
+import CozeBridgeHTTPRequests
 import CozeBridgePluginKit
 import DiscordWire
 import Foundation
@@ -29,6 +30,11 @@ struct SeedAPIRoutes: Sendable {
         for method in [HTTPRequest.Method.get, .post] {
             router.on(path, method: method) { request, _ in
                 let parameters = try await SeedParameters.read(request, limit: services.settings.maxBodyBytes)
+                do throws(RequestBodyError) {
+                    try parameters.checkForCore()
+                } catch {
+                    throw SeedAPIError(.badRequest, error.message)
+                }
                 let key: String?
                 do {
                     key = try services.keys.resolve(AccessKeys.presented(in: request, parameter: parameters["key"]))

@@ -3,8 +3,8 @@ import DiscordWire
 import Foundation
 import Hummingbird
 
-/// The small endpoints: `GET /v1/models`, `GET /health`, `GET /metrics`, and the seed's `/`,
-/// `/Ping` and `/robots.txt`.
+/// The small endpoints: `GET /v1/models`, `GET /health`, `GET /metrics`, `GET /openapi.json`, and
+/// the seed's `/`, `/Ping` and `/robots.txt`.
 struct StatusRoutes: Sendable {
     let services: BridgeServices
 
@@ -23,6 +23,11 @@ struct StatusRoutes: Sendable {
                 "code": 200, "message": "cozebridge http plugin",
                 "data": ["now": JSONValue(Int(Date().timeIntervalSince1970))],
             ] as JSONValue)
+        }
+        // No key, like /health: clients and tools read the API's description before they have one.
+        let document = JSONResponse.encode(OpenAPIDocument.make(settings: services.settings))
+        router.get("/openapi.json") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: document))
         }
         router.get("/robots.txt") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "User-agent: *\nDisallow: /\n")))

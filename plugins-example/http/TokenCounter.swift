@@ -1,3 +1,4 @@
+import CozeBridgeHTTPRequests
 import Foundation
 import Logging
 import Synchronization

@@ -5,7 +5,7 @@ import Foundation
 /// the types: `"8092"` is a port as much as `8092`, `"yes"` is true.
 extension JSONValue {
     /// A string, or a number or boolean written as one.
-    var lenientString: String? {
+    package var lenientString: String? {
         switch self {
         case .string(let value): value
         case .int(let value): String(value)
@@ -16,13 +16,13 @@ extension JSONValue {
     }
 
     /// A whole number, also from a numeric string.
-    var lenientInt: Int? {
+    package var lenientInt: Int? {
         if case .string(let value) = self { return Int(value.trimmingCharacters(in: .whitespaces)) }
         return intValue
     }
 
     /// A boolean, also from a number or from "true"/"false", "yes"/"no", "on"/"off", "1"/"0".
-    var lenientBool: Bool? {
+    package var lenientBool: Bool? {
         switch self {
         case .bool(let value): value
         case .int(let value): value != 0

@@ -1,23 +1,28 @@
 /// How the plugin turns a dialogue into prompt text. Every prompt of a conversation is stored
 /// by the core exactly as sent, and history matching compares byte for byte, so these functions
 /// must stay deterministic: the same dialogue always gives the same text.
-struct PromptComposer: Sendable {
+package struct PromptComposer: Sendable {
     /// What a carried-over history starts with (Settings `ContextPrefix`, the seed's
     /// `OpenAPI_Chat_MsgForward_Prefix`); a plain English line when empty.
-    var contextPrefix: String
+    package var contextPrefix: String
     /// What it ends with (`ContextSuffix`); nothing when empty.
-    var contextSuffix: String
+    package var contextSuffix: String
 
-    static let defaultContextPrefix = "Earlier messages of this conversation, for context:"
+    package init(contextPrefix: String, contextSuffix: String) {
+        self.contextPrefix = contextPrefix
+        self.contextSuffix = contextSuffix
+    }
+
+    package static let defaultContextPrefix = "Earlier messages of this conversation, for context:"
 
     /// The first prompt of a new conversation: the system text, then `text`.
-    func withSystem(_ system: String?, _ text: String) -> String {
+    package func withSystem(_ system: String?, _ text: String) -> String {
         guard let system, !system.isEmpty else { return text }
         return system + "\n\n" + text
     }
 
     /// `text` preceded by a compact transcript of `history` (nothing added when it is empty).
-    func withContext(_ history: some Collection<ChatDialogue.Turn>, _ text: String) -> String {
+    package func withContext(_ history: some Collection<ChatDialogue.Turn>, _ text: String) -> String {
         guard !history.isEmpty else { return text }
         var lines = [contextPrefix.isEmpty ? Self.defaultContextPrefix : contextPrefix]
         for turn in history {
@@ -28,7 +33,7 @@ struct PromptComposer: Sendable {
     }
 
     /// The first prompt of a new conversation that starts from `history` and `text`.
-    func firstPrompt(system: String?, history: some Collection<ChatDialogue.Turn>, text: String) -> String {
+    package func firstPrompt(system: String?, history: some Collection<ChatDialogue.Turn>, text: String) -> String {
         withSystem(system, withContext(history, text))
     }
 

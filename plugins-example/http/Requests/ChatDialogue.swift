@@ -4,29 +4,34 @@
 /// Consecutive messages of one role are merged (texts joined by a blank line), so a dialogue is a
 /// list of alternating turns. The trailing user messages are the new message; everything before
 /// is history, which ``exchanges`` pairs up as (prompt, answer) when it alternates cleanly.
-struct ChatDialogue: Sendable {
+package struct ChatDialogue: Sendable {
     /// One merged turn of the history.
-    struct Turn: Hashable, Sendable {
+    package struct Turn: Hashable, Sendable {
         /// "user", "assistant", or another role the client used (e.g. "tool").
-        var role: String
-        var text: String
+        package var role: String
+        package var text: String
+
+        package init(role: String, text: String) {
+            self.role = role
+            self.text = text
+        }
     }
 
     /// The system (and developer) messages, joined; nil when there are none.
-    var system: String?
+    package var system: String?
     /// The earlier turns, merged.
-    var history: [Turn]
+    package var history: [Turn]
     /// The new message: its text and images.
-    var newText: String
-    var newImages: [String]
+    package var newText: String
+    package var newImages: [String]
 
     /// Why a request's messages cannot be used.
-    struct Invalid: Error {
-        var message: String
-        var param: String
+    package struct Invalid: Error {
+        package var message: String
+        package var param: String
     }
 
-    init(messages: [ChatMessage]) throws(Invalid) {
+    package init(messages: [ChatMessage]) throws(Invalid) {
         var system: [String] = []
         var turns: [Turn] = []
         var images: [[String]] = []
@@ -37,6 +42,15 @@ struct ChatDialogue: Sendable {
                 throw Invalid(
                     message: "messages[\(index)]: image_url must be an http(s) URL or a base64 data URI, found \"\(url.prefix(40))\".",
                     param: "messages[\(index)].content")
+            }
+            // Roles, texts and images all reach the core (prompts, transcripts, history lookups).
+            do {
+                try CoreText.check(role, param: "messages[\(index)].role")
+                for part in [text] + (message.content?.imageURLs ?? []) {
+                    try CoreText.check(part, param: "messages[\(index)].content")
+                }
+            } catch {
+                throw Invalid(message: error.message, param: error.param ?? "messages[\(index)]")
             }
             if role == "system" || role == "developer" {
                 if !text.isEmpty { system.append(text) }
@@ -64,7 +78,7 @@ struct ChatDialogue: Sendable {
 
     /// The history as (prompt, answer) exchanges, or nil when it does not alternate user,
     /// assistant, user, assistant… (then no stored conversation can match it).
-    var exchanges: [(prompt: String, answer: String)]? {
+    package var exchanges: [(prompt: String, answer: String)]? {
         guard history.count % 2 == 0 else { return nil }
         var result: [(prompt: String, answer: String)] = []
         for index in stride(from: 0, to: history.count, by: 2) {

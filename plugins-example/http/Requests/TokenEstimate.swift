@@ -2,8 +2,9 @@
 /// file for ``CL100KTokenizer``: it counts the pieces cl100k_base's pre-tokenizer makes (words with
 /// their leading space, digit groups of up to three, punctuation runs, line breaks) and splits long
 /// words, which is close for English text but not exact.
-enum TokenEstimate {
-    static func count(_ text: String) -> Int {
+package enum TokenEstimate {
+    /// The estimated token count of `text`.
+    package static func count(_ text: String) -> Int {
         var tokens = 0
         var wordLength = 0
         var digits = 0

@@ -1,13 +1,13 @@
 /// The body of `POST /v1/chat/completions` (the members the bridge uses; others are ignored).
-struct ChatCompletionRequest: Decodable, Sendable {
-    var model: String
-    var messages: [ChatMessage]
-    var stream: Bool?
-    var user: String?
-    var streamOptions: StreamOptions?
+package struct ChatCompletionRequest: Decodable, Sendable {
+    package var model: String
+    package var messages: [ChatMessage]
+    package var stream: Bool?
+    package var user: String?
+    package var streamOptions: StreamOptions?
 
-    struct StreamOptions: Decodable, Sendable {
-        var includeUsage: Bool?
+    package struct StreamOptions: Decodable, Sendable {
+        package var includeUsage: Bool?
 
         enum CodingKeys: String, CodingKey {
             case includeUsage = "include_usage"

@@ -6,10 +6,14 @@ import Foundation
 ///
 /// Lookups of a byte range allocate nothing: every token's bytes sit in one buffer, found through
 /// an open-addressing hash table.
-struct BytePairRanks: Sendable {
+package struct BytePairRanks: Sendable {
     /// Why a rank file cannot be used.
-    struct Invalid: Error, CustomStringConvertible {
-        var description: String
+    package struct Invalid: Error, CustomStringConvertible {
+        package var description: String
+
+        package init(description: String) {
+            self.description = description
+        }
     }
 
     /// Every token's bytes, one after the other.
@@ -22,10 +26,10 @@ struct BytePairRanks: Sendable {
     private let mask: Int
 
     /// How many tokens there are.
-    var count: Int { ranks.count }
+    package var count: Int { ranks.count }
 
     /// Reads a `.tiktoken` file.
-    init(contentsOf path: String) throws(Invalid) {
+    package init(contentsOf path: String) throws(Invalid) {
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
@@ -40,7 +44,7 @@ struct BytePairRanks: Sendable {
     }
 
     /// Parses the text of a `.tiktoken` file.
-    init(tiktokenText text: [UInt8]) throws(Invalid) {
+    package init(tiktokenText text: [UInt8]) throws(Invalid) {
         var storage: [UInt8] = []
         var offsets: [Int32] = [0]
         var ranks: [Int32] = []

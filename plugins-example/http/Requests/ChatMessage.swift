@@ -1,17 +1,17 @@
 /// One message of a chat request.
-struct ChatMessage: Decodable, Sendable {
-    var role: String
-    var content: ChatContent?
+package struct ChatMessage: Decodable, Sendable {
+    package var role: String
+    package var content: ChatContent?
     /// The participant's name (counted in `usage`, otherwise unused).
-    var name: String?
+    package var name: String?
 }
 
 /// A message's content: a string, or an array of parts (text and images).
-enum ChatContent: Decodable, Sendable {
+package enum ChatContent: Decodable, Sendable {
     case text(String)
     case parts([ChatContentPart])
 
-    init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if let text = try? container.decode(String.self) {
             self = .text(text)
@@ -21,7 +21,7 @@ enum ChatContent: Decodable, Sendable {
     }
 
     /// The text parts, joined by newlines.
-    var text: String {
+    package var text: String {
         switch self {
         case .text(let text): text
         case .parts(let parts): parts.compactMap(\.text).joined(separator: "\n")
@@ -29,7 +29,7 @@ enum ChatContent: Decodable, Sendable {
     }
 
     /// The image URLs (http(s) addresses or data URIs), in order.
-    var imageURLs: [String] {
+    package var imageURLs: [String] {
         guard case .parts(let parts) = self else { return [] }
         return parts.compactMap(\.imageURL)
     }
@@ -37,10 +37,10 @@ enum ChatContent: Decodable, Sendable {
 
 /// A part of a content array: `{"type":"text","text":…}` or
 /// `{"type":"image_url","image_url":{"url":…}}` (a bare string `image_url` is accepted too).
-struct ChatContentPart: Decodable, Sendable {
-    var type: String
-    var text: String?
-    var imageURL: String?
+package struct ChatContentPart: Decodable, Sendable {
+    package var type: String
+    package var text: String?
+    package var imageURL: String?
 
     private struct ImageURL: Decodable {
         var url: String
@@ -51,7 +51,7 @@ struct ChatContentPart: Decodable, Sendable {
         case imageURL = "image_url"
     }
 
-    init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         type = try container.decode(String.self, forKey: .type)
         text = try container.decodeIfPresent(String.self, forKey: .text)

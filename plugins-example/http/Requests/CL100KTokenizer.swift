@@ -10,11 +10,15 @@
 /// uses). tiktoken's current spelling of the pattern (possessive quantifiers, `\s++$`) cuts
 /// trailing whitespace differently but gives the same tokens: no cl100k token spans a line break
 /// followed by other whitespace.
-struct CL100KTokenizer: Sendable {
-    let ranks: BytePairRanks
+package struct CL100KTokenizer: Sendable {
+    package let ranks: BytePairRanks
+
+    package init(ranks: BytePairRanks) {
+        self.ranks = ranks
+    }
 
     /// The token ids of `text`.
-    func encode(_ text: String) -> [Int] {
+    package func encode(_ text: String) -> [Int] {
         var text = text
         return text.withUTF8 { utf8 in
             var tokens: [Int] = []
@@ -30,7 +34,7 @@ struct CL100KTokenizer: Sendable {
     }
 
     /// How many tokens `text` has.
-    func count(_ text: String) -> Int {
+    package func count(_ text: String) -> Int {
         encode(text).count
     }
 
