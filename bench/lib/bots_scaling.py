@@ -73,7 +73,9 @@ async def create_all(port, names):
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--bots", default="1,2,3,4")
-    parser.add_argument("--conversations", type=int, default=150)
+    # Discord lets one channel take about 1 message/s: N bots at 50 requests/s each need more
+    # than 50·N conversations, or the channels and not the bots are what is measured.
+    parser.add_argument("--conversations", type=int, default=400)
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--warmup", type=float, default=3.0)
     args = parser.parse_args()

@@ -26,7 +26,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import benchlib as B  # noqa: E402
 
 RELAXED = {"rate_limits": {"guild_channels": {"limit": 10000, "window_ms": 1000}}}
-DEFAULT = {"rate_limits": {"guild_channels": {"limit": 5, "window_ms": 5000}}}
 
 
 def token_requests(counters: dict, token: str) -> int:
@@ -76,9 +75,9 @@ def main() -> int:
     args = parser.parse_args()
     B.build("discord-emulator", "cozebridge", "cozebridge-host", "cozebridge-http")
     emulator = B.Emulator({"coze": {"start_delay_ms": 0, "edit_interval_ms": 0, "chunks": 1}})
-    # GET /_emulator/scenario answers only what was merged into it ({} here), so the defaults of
-    # docs/emulator.md are written out.
-    limits = {"global_per_second": 50, "message_create": {"limit": 5, "window_ms": 5000}}
+    # The limits the emulator enforces, from its live scenario (Discord's by default).
+    limits = emulator.control("GET", "/scenario")["rate_limits"]
+    guild_channels = {"rate_limits": {"guild_channels": limits["guild_channels"]}}
     work = Path(tempfile.mkdtemp(prefix="bench-ratelimit-"))
     port = B.free_port()
     token = emulator.info["bridge_bot_token"]
@@ -92,7 +91,7 @@ def main() -> int:
         emulator.control("PUT", "/scenario", RELAXED)
         names = ["one"] + [f"across-{i}" for i in range(args.channels)]
         asyncio.run(setup(port, names))
-        emulator.control("PUT", "/scenario", DEFAULT)
+        emulator.control("PUT", "/scenario", guild_channels)
         time.sleep(5.5)  # let every window from the setup expire
 
         create_limit = limits["message_create"]["limit"] / (limits["message_create"]["window_ms"] / 1000)
