@@ -328,7 +328,20 @@ struct ConversationStoreSchemaTests {
         _ = try ConversationStore(path: directory.databasePath)
         let raw = try SQLiteDatabase(path: directory.databasePath)
         #expect(try raw.userVersion() == ConversationStore.schemaVersion)
-        #expect(ConversationStore.schemaVersion == 1)
+        #expect(ConversationStore.schemaVersion == 2)
+    }
+
+    @Test func aVersion1FileGainsThePendingChannelsTableAndKeepsItsConversations() throws {
+        let directory = try StoreTestDirectory()
+        do {
+            let old = try ConversationStore(path: directory.databasePath, migrations: [ConversationStoreSchema.migrations[0]])
+            try old.createConversation(.sample(name: "before", channel: 11))
+        }
+        let store = try ConversationStore(path: directory.databasePath)
+        #expect(try store.conversation(accessKey: "default", named: "before")?.channelID == Snowflake(11))
+        #expect(try store.pendingChannels().isEmpty)
+        let raw = try SQLiteDatabase(path: directory.databasePath)
+        #expect(try raw.userVersion() == 2)
     }
 
     @Test func aFileFromANewerVersionIsRefusedAndLeftAlone() throws {
@@ -337,7 +350,8 @@ struct ConversationStoreSchemaTests {
             let raw = try SQLiteDatabase(path: directory.databasePath)
             try raw.execute("CREATE TABLE future (x INTEGER); PRAGMA user_version = 99;")
         }
-        #expect(throws: ConversationStoreError.schemaTooNew(path: directory.databasePath, fileVersion: 99, supportedVersion: 1)) {
+        #expect(throws: ConversationStoreError.schemaTooNew(
+            path: directory.databasePath, fileVersion: 99, supportedVersion: ConversationStore.schemaVersion)) {
             try ConversationStore(path: directory.databasePath)
         }
         let raw = try SQLiteDatabase(path: directory.databasePath)
@@ -347,29 +361,31 @@ struct ConversationStoreSchemaTests {
 
     @Test func olderFilesAreMigratedForwardKeepingTheirData() throws {
         let directory = try StoreTestDirectory()
-        let version1 = ConversationStoreSchema.migrations
-        let version2 = version1 + [StoreMigration(version: 2, sql: """
+        let current = ConversationStoreSchema.migrations
+        let next = ConversationStore.schemaVersion + 1
+        let upgrade = current + [StoreMigration(version: next, sql: """
             ALTER TABLE conversations ADD COLUMN topic TEXT;
             UPDATE conversations SET topic = 'migrated:' || name;
             """)]
         do {
-            let old = try ConversationStore(path: directory.databasePath, migrations: version1)
+            let old = try ConversationStore(path: directory.databasePath, migrations: current)
             try old.createConversation(.sample(name: "before", channel: 11))
         }
-        let upgraded = try ConversationStore(path: directory.databasePath, migrations: version2)
+        let upgraded = try ConversationStore(path: directory.databasePath, migrations: upgrade)
         #expect(try upgraded.conversation(accessKey: "default", named: "before")?.channelID == Snowflake(11))
         let raw = try SQLiteDatabase(path: directory.databasePath)
-        #expect(try raw.userVersion() == 2)
+        #expect(try raw.userVersion() == next)
         #expect(try raw.query("SELECT topic FROM conversations") { $0.text(0) } == ["migrated:before"])
-        // This build only knows version 1, so the upgraded file is now refused.
-        #expect(throws: ConversationStoreError.schemaTooNew(path: directory.databasePath, fileVersion: 2, supportedVersion: 1)) {
+        // This build does not know that step, so the upgraded file is now refused.
+        #expect(throws: ConversationStoreError.schemaTooNew(
+            path: directory.databasePath, fileVersion: next, supportedVersion: ConversationStore.schemaVersion)) {
             try ConversationStore(path: directory.databasePath)
         }
     }
 
     @Test func aFailingMigrationLeavesTheFileAtItsOldVersion() throws {
         let directory = try StoreTestDirectory()
-        let broken = ConversationStoreSchema.migrations + [StoreMigration(version: 2, sql: """
+        let broken = ConversationStoreSchema.migrations + [StoreMigration(version: ConversationStore.schemaVersion + 1, sql: """
             ALTER TABLE conversations ADD COLUMN topic TEXT;
             SELECT * FROM no_such_table;
             """)]
@@ -381,7 +397,7 @@ struct ConversationStoreSchemaTests {
             try ConversationStore(path: directory.databasePath, migrations: broken)
         }
         let raw = try SQLiteDatabase(path: directory.databasePath)
-        #expect(try raw.userVersion() == 1)
+        #expect(try raw.userVersion() == ConversationStore.schemaVersion)
         #expect(try raw.query("SELECT count(*) FROM pragma_table_info('conversations') WHERE name = 'topic'") { $0.int64(0) } == [0])
         #expect(try ConversationStore(path: directory.databasePath).conversationExists(accessKey: "default", named: "before"))
     }

@@ -119,6 +119,74 @@ extension CozeBridge {
         return bot
     }
 
+    // MARK: - Channels a crash may have left behind
+
+    /// Records that `name` is about to be created (see ``PendingChannel``); `nil` when the store
+    /// refuses, which only costs the clean-up after a crash, not the conversation.
+    func notePendingChannel(
+        bot: BridgeBot, guild: Snowflake, parent: Snowflake?, name: String, kind: PendingChannel.Kind
+    ) -> Int64? {
+        try? store.addPendingChannel(botIdentity: bot.identity, guildID: guild, parentID: parent, name: name, kind: kind)
+    }
+
+    func forgetPendingChannel(_ record: Int64?) {
+        if let record { try? store.removePendingChannel(record) }
+    }
+
+    /// Deletes the Discord channels and threads that were being created when an earlier run
+    /// ended, if Discord made them but no conversation points at them: the run died between
+    /// Discord's answer and the store's insert. Without this, each such crash would leak a
+    /// channel that counts against the guild's 500 and that eviction never sees.
+    ///
+    /// A channel qualifies only if it has the pending record's name, parent and kind, was made no
+    /// earlier than the record (a second of clock skew allowed) and is no conversation's channel
+    /// or thread parent. Runs under each guild's lock, so no creation of this run can race it.
+    /// Records whose bot is no longer configured, or whose guild cannot be read now, stay for
+    /// the next start.
+    func removeChannelsLeftByACrash() async {
+        guard let pending = try? store.pendingChannels(), !pending.isEmpty else { return }
+        let byGuild = Dictionary(grouping: pending) { GuildOfBot(identity: $0.botIdentity, guild: $0.guildID) }
+        for (key, records) in byGuild {
+            guard let bot = bots.first(where: { $0.identity == key.identity }) else { continue }
+            guard let ticket = await locks.acquire(Self.guildKey(key.guild)) else { return }
+            defer { locks.release(ticket) }
+            guard let channels = try? await bot.listenerREST.guildChannels(guildID: key.guild) else { continue }
+            var threads: [JSONValue] = []
+            if records.contains(where: { $0.kind == .thread }) {
+                guard let active = try? await bot.listenerREST.activeGuildThreads(guildID: key.guild) else { continue }
+                threads = active
+            }
+            for record in records {
+                let candidates = (record.kind == .thread ? threads : channels).filter { channel in
+                    guard let id = channel["id"]?.snowflakeValue else { return false }
+                    return channel["name"]?.stringValue == record.name
+                        && channel["parent_id"]?.snowflakeValue == record.parentID
+                        && id.unixMilliseconds + 1000 >= record.startedAtMilliseconds
+                }
+                var cleared = true
+                for candidate in candidates {
+                    guard let id = candidate["id"]?.snowflakeValue else { continue }
+                    guard let known = try? store.isConversationChannel(id) else { cleared = false; continue }
+                    if known { continue }
+                    do {
+                        _ = try await bot.listenerREST.deleteChannel(id, auditLogReason: "cozebridge: left by a crash")
+                    } catch let error as DiscordHTTPError where error.code == 10003 || error.status == 404 {
+                        // Already gone.
+                    } catch {
+                        cleared = false
+                    }
+                }
+                if cleared { forgetPendingChannel(record.id) }
+            }
+        }
+    }
+
+    /// Pending records are swept per bot and guild: one channel listing each.
+    private struct GuildOfBot: Hashable {
+        let identity: String
+        let guild: Snowflake
+    }
+
     // MARK: - Channels
 
     /// Creates the Discord channel for a new conversation on `bot` and stores it. The caller
@@ -139,9 +207,12 @@ extension CozeBridge {
             }
         }
         let channel: JSONValue
+        let channelName = Self.channelName(for: name)
+        let pending = notePendingChannel(
+            bot: bot, guild: guild, parent: bot.configuration.channelCategoryID, name: channelName, kind: .channel)
         do {
             channel = try await bot.listenerREST.createGuildChannel(
-                guildID: guild, name: Self.channelName(for: name), parentID: bot.configuration.channelCategoryID,
+                guildID: guild, name: channelName, parentID: bot.configuration.channelCategoryID,
                 auditLogReason: "cozebridge conversation")
         } catch {
             throw CozeBridgeError.discord("creating the channel for conversation \"\(name)\": \(error)")
@@ -150,6 +221,7 @@ extension CozeBridge {
             throw CozeBridgeError.discord("Discord's created channel has no id")
         }
         do {
+            defer { forgetPendingChannel(pending) }
             return try store.createConversation(
                 NewConversation(
                     accessKey: accessKey, name: name, botIdentity: bot.identity, guildID: guild, channelID: channelID))
@@ -166,11 +238,13 @@ extension CozeBridge {
         let guild = bot.configuration.serverID
         let parent = try await threadParent(for: bot)
         let thread: JSONValue
+        let threadName = Self.channelName(for: name)
+        let pending = notePendingChannel(bot: bot, guild: guild, parent: parent, name: threadName, kind: .thread)
         do {
             // Public (11): a private thread would hide the prompt from the Coze bot and, in user
             // sender mode, from the listening bot token unless each were added as a member.
             thread = try await bot.listenerREST.createThread(
-                channelID: parent, name: Self.channelName(for: name), type: 11, autoArchiveMinutes: 10080)
+                channelID: parent, name: threadName, type: 11, autoArchiveMinutes: 10080)
         } catch {
             throw CozeBridgeError.discord("creating the thread for conversation \"\(name)\": \(error)")
         }
@@ -178,10 +252,14 @@ extension CozeBridge {
             throw CozeBridgeError.discord("Discord's created thread has no id")
         }
         do {
-            return try store.createConversation(
+            defer { forgetPendingChannel(pending) }
+            let conversation = try store.createConversation(
                 NewConversation(
                     accessKey: accessKey, name: name, botIdentity: bot.identity, guildID: guild, channelID: threadID,
                     kind: .thread(parentChannelID: parent)))
+            // The stored thread now names its parent: the parent is no longer at risk of being lost.
+            forgetPendingChannel(takeThreadParentRecord(parent))
+            return conversation
         } catch {
             _ = try? await bot.listenerREST.deleteChannel(threadID)
             throw CozeBridgeError.store(error.description)
@@ -202,9 +280,15 @@ extension CozeBridge {
         let limit = max(options.threadsPerParentChannel, 1)
         if let open = counts.keys.sorted().first(where: { counts[$0, default: 0] < limit }) { return open }
         let channel: JSONValue
+        let parentName = "cozebridge-threads-\(counts.count + 1)"
+        // Until a thread is stored in it, a parent is known only to this process: the pending
+        // record lets the next start delete a parent that a crash left empty and forgotten.
+        let pending = notePendingChannel(
+            bot: bot, guild: bot.configuration.serverID, parent: bot.configuration.channelCategoryID, name: parentName,
+            kind: .channel)
         do {
             channel = try await bot.listenerREST.createGuildChannel(
-                guildID: bot.configuration.serverID, name: "cozebridge-threads-\(counts.count + 1)",
+                guildID: bot.configuration.serverID, name: parentName,
                 parentID: bot.configuration.channelCategoryID, auditLogReason: "cozebridge thread parent")
         } catch {
             throw CozeBridgeError.discord("creating a thread parent channel: \(error)")
@@ -212,7 +296,7 @@ extension CozeBridge {
         guard let id = channel["id"]?.snowflakeValue else {
             throw CozeBridgeError.discord("Discord's created channel has no id")
         }
-        addThreadParent(id, of: bot)
+        addThreadParent(id, of: bot, pendingRecord: pending)
         return id
     }
 

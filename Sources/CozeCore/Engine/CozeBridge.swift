@@ -49,6 +49,8 @@ public final class CozeBridge: Sendable {
         /// Thread parent channels made this run, per bot identity: a parent whose threads were
         /// all deleted is absent from the store but still worth filling.
         var threadParents: [String: [Snowflake]] = [:]
+        /// The pending-channel records of thread parents made this run that hold no stored thread yet.
+        var threadParentRecords: [Snowflake: Int64] = [:]
     }
 
     private enum Phase { case idle, running, stopped }
@@ -106,6 +108,7 @@ public final class CozeBridge: Sendable {
         let report = importLegacyConversations()
         state.withLock { $0.legacyImport = report }
         for bot in bots { bot.gateway.start() }
+        submit { [self] in await removeChannelsLeftByACrash() }
         if let period = configuration.keepalive.period {
             submit { [self] in await keepaliveLoop(period: period) }
         }
@@ -194,8 +197,16 @@ public final class CozeBridge: Sendable {
 
     func threadParents(of bot: BridgeBot) -> [Snowflake] { state.withLock { $0.threadParents[bot.identity] ?? [] } }
 
-    func addThreadParent(_ id: Snowflake, of bot: BridgeBot) {
-        state.withLock { $0.threadParents[bot.identity, default: []].append(id) }
+    func addThreadParent(_ id: Snowflake, of bot: BridgeBot, pendingRecord: Int64?) {
+        state.withLock { state in
+            state.threadParents[bot.identity, default: []].append(id)
+            if let pendingRecord { state.threadParentRecords[id] = pendingRecord }
+        }
+    }
+
+    /// The pending record of thread parent `id` if it still has one; it has none afterwards.
+    func takeThreadParentRecord(_ id: Snowflake) -> Int64? {
+        state.withLock { $0.threadParentRecords.removeValue(forKey: id) }
     }
 
     // MARK: - Busy conversations

@@ -321,6 +321,11 @@ public final class DiscordRESTClient: Sendable {
         try await request(.listGuildChannels(guildID: guildID)).arrayValue ?? []
     }
 
+    /// `GET /guilds/{guild_id}/threads/active`: the guild's active (unarchived) threads.
+    public func activeGuildThreads(guildID: Snowflake) async throws -> [JSONValue] {
+        try await request(.listActiveGuildThreads(guildID: guildID))["threads"]?.arrayValue ?? []
+    }
+
     /// `POST /guilds/{guild_id}/channels`: a channel of `type` (0 = text) named `name`, under the
     /// category `parentID` when given. `extra` adds fields such as `topic`.
     public func createGuildChannel(

@@ -163,6 +163,11 @@ extension DiscordRoute {
         DiscordRoute(.get, "/guilds/{guild_id}/channels", parameters: ["guild_id": guildID.description])
     }
 
+    /// `GET /guilds/{guild_id}/threads/active`: `{threads, members}`, the guild's active threads.
+    public static func listActiveGuildThreads(guildID: Snowflake) -> DiscordRoute {
+        DiscordRoute(.get, "/guilds/{guild_id}/threads/active", parameters: ["guild_id": guildID.description])
+    }
+
     /// `POST /guilds/{guild_id}/channels`: body `{name, type, parent_id?, topic?, …}`.
     public static func createGuildChannel(guildID: Snowflake) -> DiscordRoute {
         DiscordRoute(.post, "/guilds/{guild_id}/channels", parameters: ["guild_id": guildID.description])

@@ -11,7 +11,7 @@ struct StoreMigration: Sendable {
 /// The store's schema history. Append new steps; never edit a released one, since files in the
 /// field were built by it.
 enum ConversationStoreSchema {
-    static let migrations: [StoreMigration] = [version1]
+    static let migrations: [StoreMigration] = [version1, version2]
 
     static var latestVersion: Int32 { migrations.last?.version ?? 0 }
 
@@ -81,6 +81,23 @@ enum ConversationStoreSchema {
             imported_at_ms INTEGER NOT NULL,
             imported_count INTEGER NOT NULL,
             skipped_count INTEGER NOT NULL
+        ) STRICT;
+        """)
+
+    private static let version2 = StoreMigration(version: 2, sql: """
+        -- A Discord channel or thread being made for a conversation (or as a thread parent):
+        -- written before the request, removed once the store knows the channel. A row that a
+        -- crash leaves behind names a channel that may exist on Discord without a conversation;
+        -- the next start looks for it and deletes it.
+        CREATE TABLE pending_channels (
+            id INTEGER PRIMARY KEY,
+            bot_identity TEXT NOT NULL,
+            guild_id INTEGER NOT NULL,
+            -- The category of a channel, the parent channel of a thread; NULL: none.
+            parent_id INTEGER,
+            name TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('channel', 'thread')),
+            started_at_ms INTEGER NOT NULL
         ) STRICT;
         """)
 }
