@@ -68,6 +68,28 @@ struct EngineTurnTests {
         try await harness.stop()
     }
 
+    @Test("concurrent turns each follow only their own channel and leave no subscription behind")
+    func concurrentTurnsLeaveNoSubscriptionBehind() async throws {
+        let harness = try await EngineHarness.start()
+        let bridge = harness.bridge
+        let bot = try #require(bridge.bots.first)
+        let answers = try await withThrowingTaskGroup(of: (String, String).self) { group in
+            for index in 0..<8 {
+                group.addTask {
+                    let prompt = "routing \(index)"
+                    let result = try await bridge.send(accessKey: EngineHarness.key, conversation: "c\(index)", prompt: prompt)
+                    return (prompt, result.text)
+                }
+            }
+            return try await group.reduce(into: [:]) { $0[$1.0] = $1.1 }
+        }
+        #expect(answers.count == 8)
+        for (prompt, text) in answers { #expect(text == harness.answer(prompt)) }
+        let counts = bot.gateway.channelSubscriptionCounts
+        #expect(counts.subscribers == 0 && counts.channels == 0)
+        try await harness.stop()
+    }
+
     @Test("no-suggestions: ends on the idle timeout with the exact text")
     func noSuggestions() async throws {
         let harness = try await EngineHarness.start(

@@ -12,8 +12,8 @@ import Synchronization
 /// Subscribe with `events()` before `start()` to see READY. Every subscriber gets every event
 /// (`events(channelID:)` only the dispatches of one channel, so that N turns in flight do not each
 /// wake for every edit of the others); dispatches arrive once each and in sequence order, replays
-/// after RESUME deduplicated. All
-/// work runs in one task the client owns; `shutdown()` cancels it and closes with 1000.
+/// after RESUME deduplicated. All work runs in one task the client owns; `shutdown()` cancels it
+/// and closes with 1000.
 public final class DiscordGatewayClient: Sendable {
     /// The settings this client was made with.
     public let configuration: DiscordGatewayConfiguration
@@ -21,7 +21,8 @@ public final class DiscordGatewayClient: Sendable {
     private struct State {
         var status: DiscordGatewayStatus = .idle
         var statistics = DiscordGatewayStatistics()
-        var subscribers: [Int: Subscriber] = [:]
+        /// Every subscriber, with the channel it follows (`nil`: every dispatch).
+        var subscribers: [Int: (subscriber: Subscriber, channelID: Snowflake?)] = [:]
         /// The subscribers of one channel's dispatches, by channel; also in `subscribers`.
         var channelSubscribers: [Snowflake: [Int: Subscriber]] = [:]
         /// The subscribers that want every dispatch; also in `subscribers`.
@@ -99,7 +100,7 @@ public final class DiscordGatewayClient: Sendable {
             guard state.finalEvent == nil else { return nil }
             let id = state.nextSubscriber
             state.nextSubscriber += 1
-            state.subscribers[id] = subscriber
+            state.subscribers[id] = (subscriber, channelID)
             if let channelID {
                 state.channelSubscribers[channelID, default: [:]][id] = subscriber
             } else {
@@ -114,16 +115,26 @@ public final class DiscordGatewayClient: Sendable {
         return registered
     }
 
+    /// How many subscribers follow one channel, and how many channels they follow: turns that
+    /// ended must leave none behind.
+    var channelSubscriptionCounts: (subscribers: Int, channels: Int) {
+        state.withLock { state in
+            (state.channelSubscribers.values.reduce(0) { $0 + $1.count }, state.channelSubscribers.count)
+        }
+    }
+
     /// Stops the deliveries of `subscribe(channelID:deliver:finish:)`'s subscriber `id`, without
     /// calling its `finish`. A delivery already under way may still complete.
     func unsubscribe(_ id: Int) {
         state.withLock { state in
-            state.subscribers.removeValue(forKey: id)
-            if state.allDispatchSubscribers.removeValue(forKey: id) != nil { return }
-            for (channelID, var ofChannel) in state.channelSubscribers where ofChannel[id] != nil {
-                ofChannel.removeValue(forKey: id)
-                state.channelSubscribers[channelID] = ofChannel.isEmpty ? nil : ofChannel
+            guard let removed = state.subscribers.removeValue(forKey: id) else { return }
+            guard let channelID = removed.channelID else {
+                state.allDispatchSubscribers.removeValue(forKey: id)
                 return
+            }
+            state.channelSubscribers[channelID]?.removeValue(forKey: id)
+            if state.channelSubscribers[channelID]?.isEmpty == true {
+                state.channelSubscribers.removeValue(forKey: channelID)
             }
         }
     }
@@ -463,7 +474,7 @@ public final class DiscordGatewayClient: Sendable {
     private func emit(_ event: DiscordGatewayEvent) {
         let channelID = event.dispatchChannelID
         let subscribers = state.withLock { state in
-            guard case .dispatch = event else { return Array(state.subscribers.values) }
+            guard case .dispatch = event else { return state.subscribers.values.map(\.subscriber) }
             var chosen = Array(state.allDispatchSubscribers.values)
             if let channelID, let ofChannel = state.channelSubscribers[channelID] {
                 chosen.append(contentsOf: ofChannel.values)
@@ -483,7 +494,7 @@ public final class DiscordGatewayClient: Sendable {
             guard state.finalEvent == nil else { return nil }
             state.finalEvent = event
             state.status = .stopped(reason)
-            let all = Array(state.subscribers.values)
+            let all = state.subscribers.values.map(\.subscriber)
             state.subscribers = [:]
             state.channelSubscribers = [:]
             state.allDispatchSubscribers = [:]
