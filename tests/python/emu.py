@@ -506,3 +506,33 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def http_plugin_path(host: Path) -> Path:
+    """The http plugin to load: $COZEBRIDGE_HTTP_PLUGIN, else `libcozebridge-http.so` in
+    $COZEBRIDGE_PLUGIN_DIR, else next to `host`; fails the test when it is not built."""
+    import pytest
+
+    env = os.environ.get("COZEBRIDGE_HTTP_PLUGIN")
+    if env:
+        path = Path(env)
+    elif os.environ.get("COZEBRIDGE_PLUGIN_DIR"):
+        path = Path(os.environ["COZEBRIDGE_PLUGIN_DIR"]) / "libcozebridge-http.so"
+    else:
+        path = host.parent / "libcozebridge-http.so"
+    if not path.is_file():
+        pytest.fail(f"the http plugin is not built at {path}; build it with `swift build --product cozebridge-http` "
+                    "or set COZEBRIDGE_HTTP_PLUGIN", pytrace=False)
+    return path
+
+
+def stop_process(proc: subprocess.Popen, timeout: float = 30.0) -> int:
+    """SIGTERM, then SIGKILL if `proc` has not exited within `timeout`; its exit status."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+    return proc.returncode

@@ -43,7 +43,7 @@ from typing import Optional
 import pytest
 
 import coze_answers as ca
-from emu import bridge_config_yaml, free_port, host_binary, rest, running_emulator
+from emu import bridge_config_yaml, free_port, host_binary, http_plugin_path, rest, running_emulator, stop_process
 
 KEY = "k"
 SEED = 1
@@ -65,20 +65,6 @@ REQUEST_TIMEOUT = 30.0
 TOPICS = ["lighthouses", "tea", "bridges", "bees", "clocks", "maps", "kites", "glaciers"]
 
 HOST = host_binary()
-
-
-def http_plugin_path() -> Path:
-    env = os.environ.get("COZEBRIDGE_HTTP_PLUGIN")
-    if env:
-        path = Path(env)
-    elif os.environ.get("COZEBRIDGE_PLUGIN_DIR"):
-        path = Path(os.environ["COZEBRIDGE_PLUGIN_DIR"]) / "libcozebridge-http.so"
-    else:
-        path = HOST.parent / "libcozebridge-http.so"
-    if not path.is_file():
-        pytest.fail(f"the http plugin is not built at {path}; build it with `swift build --product cozebridge-http` "
-                    "or set COZEBRIDGE_HTTP_PLUGIN", pytrace=False)
-    return path
 
 
 # ---------------------------------------------------------------------------------------------
@@ -184,15 +170,9 @@ class HostProcess:
         self._log.close()
 
     def stop(self) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
+        status = stop_process(self.proc)
         self._log.close()
-        return self.proc.returncode
+        return status
 
 
 def write_config(workdir: Path, info: dict, store: Path, port: int) -> Path:
@@ -200,7 +180,7 @@ def write_config(workdir: Path, info: dict, store: Path, port: int) -> Path:
     text = bridge_config_yaml(info, store, KEY) + textwrap.dedent(f"""\
         Plugins:
           - Name: http
-            Path: {json.dumps(str(http_plugin_path()))}
+            Path: {json.dumps(str(http_plugin_path(HOST)))}
             Settings: {json.dumps(settings)}
         """)
     path = workdir / "Config.yml"

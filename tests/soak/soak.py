@@ -41,7 +41,6 @@ import json
 import os
 import random
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -55,7 +54,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "python"))
 
 import coze_answers as ca  # noqa: E402
-from emu import Emulator, bridge_config_yaml, control, free_port  # noqa: E402
+from emu import Emulator, bridge_config_yaml, control, free_port, stop_process  # noqa: E402
 
 KEY = "soak"
 MODEL = "coze"
@@ -124,15 +123,9 @@ class Host:
         return rss, len(os.listdir(f"/proc/{self.proc.pid}/fd"))
 
     def stop(self) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
+        status = stop_process(self.proc)
         self._log.close()
-        return self.proc.returncode
+        return status
 
 
 def request(port: int, method: str, path: str, body=None, timeout: float = REQUEST_TIMEOUT):
