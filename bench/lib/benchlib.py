@@ -169,3 +169,22 @@ class Host:
                 self.proc.wait()
         self.log.close()
         return self.proc.returncode
+
+
+# The host's http plugin as the scripts configure it (key "bench"); `session` is an aiohttp one.
+
+async def create_conversation(session, port: int, name: str) -> int:
+    """`POST /api/CreateConversation` of `name`; the HTTP status."""
+    async with session.post(f"http://127.0.0.1:{port}/api/CreateConversation", json={"name": name},
+                            headers={"Authorization": "Bearer bench"}) as response:
+        await response.read()
+        return response.status
+
+
+async def chat_turn(session, port: int, conversation: str, content: str) -> int:
+    """One non-streamed `/v1/chat/completions` turn in `conversation`; the HTTP status."""
+    body = {"model": "coze", "user": conversation, "messages": [{"role": "user", "content": content}]}
+    async with session.post(f"http://127.0.0.1:{port}/v1/chat/completions", json=body,
+                            headers={"Authorization": "Bearer bench"}) as response:
+        await response.read()
+        return response.status

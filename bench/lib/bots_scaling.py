@@ -35,15 +35,12 @@ DEFAULT = {"rate_limits": {"guild_channels": {"limit": 5, "window_ms": 5000}}}
 async def loop_turns(session, port, name, stop_at, done, errors):
     i = 0
     while time.monotonic() < stop_at:
-        body = {"model": "coze", "user": name, "messages": [{"role": "user", "content": f"scale {name} #{i}"}]}
+        status = await B.chat_turn(session, port, name, f"scale {name} #{i}")
         i += 1
-        async with session.post(f"http://127.0.0.1:{port}/v1/chat/completions", json=body,
-                                headers={"Authorization": "Bearer bench"}) as r:
-            await r.read()
-            if r.status == 200:
-                done.append(time.monotonic())
-            else:
-                errors.append(r.status)
+        if status == 200:
+            done.append(time.monotonic())
+        else:
+            errors.append(status)
 
 
 
@@ -64,9 +61,7 @@ async def create_all(port, names):
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=600)) as session:
         async def chunk(part):
             for name in part:
-                async with session.post(f"http://127.0.0.1:{port}/api/CreateConversation", json={"name": name},
-                                        headers={"Authorization": "Bearer bench"}) as r:
-                    await r.read()
+                await B.create_conversation(session, port, name)
         await asyncio.gather(*(chunk(names[i::8]) for i in range(8)))
 
 

@@ -33,13 +33,11 @@ async def create(port: int, names: list[str], concurrency: int) -> int:
             nonlocal failures
             while queue:
                 name = queue.pop()
-                async with session.post(f"http://127.0.0.1:{port}/api/CreateConversation",
-                                        json={"name": name}, headers={"Authorization": "Bearer bench"}) as r:
-                    await r.read()
-                    if r.status != 200:
-                        failures += 1
-                        if failures <= 3:
-                            print(f"  CreateConversation {name}: HTTP {r.status}", file=sys.stderr)
+                status = await B.create_conversation(session, port, name)
+                if status != 200:
+                    failures += 1
+                    if failures <= 3:
+                        print(f"  CreateConversation {name}: HTTP {status}", file=sys.stderr)
         await asyncio.gather(*(worker() for _ in range(concurrency)))
     return failures
 

@@ -34,21 +34,16 @@ def token_requests(counters: dict, token: str) -> int:
 
 async def turns(port: int, name: str, count: int, tag: str, done: list, errors: list, session) -> None:
     for i in range(count):
-        body = {"model": "coze", "user": name, "messages": [{"role": "user", "content": f"{tag} {name} #{i}"}]}
-        async with session.post(f"http://127.0.0.1:{port}/v1/chat/completions", json=body,
-                                headers={"Authorization": "Bearer bench"}) as r:
-            await r.read()
-            if r.status == 200:
-                done.append(time.monotonic())
-            else:
-                errors.append(r.status)
+        status = await B.chat_turn(session, port, name, f"{tag} {name} #{i}")
+        if status == 200:
+            done.append(time.monotonic())
+        else:
+            errors.append(status)
 
 
 async def create(port: int, names: list[str], session) -> None:
     for name in names:
-        async with session.post(f"http://127.0.0.1:{port}/api/CreateConversation", json={"name": name},
-                                headers={"Authorization": "Bearer bench"}) as r:
-            await r.read()
+        await B.create_conversation(session, port, name)
 
 
 async def phase(port: int, names: list[str], per: int, tag: str):

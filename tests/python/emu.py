@@ -536,3 +536,35 @@ def stop_process(proc: subprocess.Popen, timeout: float = 30.0) -> int:
             proc.kill()
             proc.wait(timeout=10)
     return proc.returncode
+
+
+class HostSubprocess:
+    """A cozebridge host on `config`, started in `workdir`; its log (stderr) goes to
+    `workdir/log_name`. Subclasses add the readiness wait their test needs."""
+
+    def __init__(self, host: Path, workdir: Path, config: Path, log_name: str = "host.stderr"):
+        self.log_path = workdir / log_name
+        self._log = open(self.log_path, "wb")
+        self.args = [str(host), "--config", str(config)]
+        self.proc = subprocess.Popen(self.args, cwd=workdir, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=self._log, env=dict(os.environ))
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def describe(self, limit: int = 12000) -> str:
+        """The command, its status and the end of its log, for assertion messages."""
+        text = self.log()
+        if len(text) > limit:
+            text = "...\n" + text[-limit:]
+        return f"host {' '.join(self.args)} (status {self.proc.poll()})\n--- host log ---\n{text or '(empty)'}"
+
+    def kill(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=30)
+        self._log.close()
+
+    def stop(self) -> int:
+        status = stop_process(self.proc)
+        self._log.close()
+        return status

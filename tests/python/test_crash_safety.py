@@ -30,9 +30,7 @@ import json
 import os
 import random
 import re
-import signal
 import sqlite3
-import subprocess
 import textwrap
 import threading
 import time
@@ -43,7 +41,8 @@ from typing import Optional
 import pytest
 
 import coze_answers as ca
-from emu import bridge_config_yaml, free_port, host_binary, http_plugin_path, rest, running_emulator, stop_process
+from emu import (HostSubprocess, bridge_config_yaml, free_port, host_binary, http_plugin_path, rest,
+                 running_emulator)
 
 KEY = "k"
 SEED = 1
@@ -129,23 +128,12 @@ class Ledger:
 # ---------------------------------------------------------------------------------------------
 
 
-class HostProcess:
+class HostProcess(HostSubprocess):
+    """The host on the test's store, reached on `port` (0: no plugin port to wait for)."""
+
     def __init__(self, workdir: Path, config: Path, port: int, tag: str):
+        super().__init__(HOST, workdir, config, f"host-{tag}.stderr")
         self.port = port
-        self.log_path = workdir / f"host-{tag}.stderr"
-        self._log = open(self.log_path, "wb")
-        self.args = [str(HOST), "--config", str(config)]
-        self.proc = subprocess.Popen(self.args, cwd=workdir, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=self._log, env=dict(os.environ))
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def describe(self) -> str:
-        text = self.log()
-        if len(text) > 8000:
-            text = "...\n" + text[-8000:]
-        return f"host {' '.join(self.args)} (status {self.proc.poll()})\n--- host log ---\n{text or '(empty)'}"
 
     def wait_ready(self) -> float:
         """Until the plugin answers `/health?ready=1` with 200 (a bot is connected); returns the time taken."""
@@ -163,16 +151,6 @@ class HostProcess:
             if time.monotonic() > deadline:
                 raise AssertionError(f"the host was not ready within {START_TIMEOUT:.0f} s\n{self.describe()}")
             time.sleep(0.05)
-
-    def kill(self) -> None:
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=30)
-        self._log.close()
-
-    def stop(self) -> int:
-        status = stop_process(self.proc)
-        self._log.close()
-        return status
 
 
 def write_config(workdir: Path, info: dict, store: Path, port: int) -> Path:

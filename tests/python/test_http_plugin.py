@@ -24,7 +24,6 @@ import re
 import socket
 import ssl
 import struct
-import subprocess
 import textwrap
 import time
 import urllib.error
@@ -36,7 +35,8 @@ from typing import Optional
 import pytest
 
 import coze_answers as ca
-from emu import bridge_config_yaml, control, free_port, host_binary, http_plugin_path, running_emulator, stop_process
+from emu import (HostSubprocess, bridge_config_yaml, control, free_port, host_binary, http_plugin_path,
+                 running_emulator)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 KEY = "k"
@@ -90,25 +90,11 @@ def tiny_png() -> bytes:
 # ---------------------------------------------------------------------------------------------
 
 
-class HostProcess:
+class HostProcess(HostSubprocess):
     """A cozebridge-host subprocess; its log (stderr) goes to a file."""
 
     def __init__(self, workdir: Path, config: Path):
-        self.log_path = workdir / "host.stderr"
-        self._log = open(self.log_path, "wb")
-        env = dict(os.environ)
-        self.args = [str(HOST), "--config", str(config)]
-        self.proc = subprocess.Popen(self.args, cwd=workdir, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=self._log, env=env)
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def describe(self) -> str:
-        text = self.log()
-        if len(text) > 12000:
-            text = "...\n" + text[-12000:]
-        return f"host {' '.join(self.args)} (status {self.proc.poll()})\n--- host log ---\n{text or '(empty)'}"
+        super().__init__(HOST, workdir, config)
 
     def wait_running(self, port: int) -> None:
         deadline = time.monotonic() + START_TIMEOUT
@@ -127,11 +113,6 @@ class HostProcess:
                 if time.monotonic() > deadline or "refused" in self.log():
                     raise AssertionError(f"the http plugin does not listen on port {port} ({e})\n{self.describe()}")
                 time.sleep(0.05)
-
-    def stop(self) -> int:
-        status = stop_process(self.proc)
-        self._log.close()
-        return status
 
 
 def write_config(workdir: Path, info: dict, settings: dict) -> Path:
