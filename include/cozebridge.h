@@ -28,6 +28,8 @@
  *    event-loop thread). Callbacks of one stream run one at a time, in order; callbacks of
  *    different streams may run at the same time on different threads. A callback that blocks
  *    delays only its own stream; the answer keeps arriving and is buffered meanwhile.
+ *    A stream started with the COZE_STREAM_DIRECT flag skips that thread: its callbacks run on
+ *    the library's own thread that has the event (see COZE_STREAM_DIRECT).
  *  - From inside a callback every function may be called (including coze_send(), which then
  *    blocks that stream's delivery), except coze_bridge_destroy() on the callback's own bridge and
  *    coze_stream_wait() on the callback's own stream: those return COZE_EREENTRANT.
@@ -309,9 +311,29 @@ typedef struct coze_stream_callbacks {
     void (*on_error)(int status, const char *message, void *userdata);
     /** Called once after the last callback (also when coze_stream_start() fails after taking userdata). */
     void (*userdata_free)(void *userdata);
+    /**
+     * COZE_STREAM_* flags, 0 for none. A caller compiled against a header without this member
+     * passes a smaller struct_size, which means 0.
+     */
+    unsigned int flags;
 } coze_stream_callbacks;
 
-#define COZE_STREAM_CALLBACKS_INIT { sizeof(coze_stream_callbacks), NULL, NULL, NULL, NULL, NULL, NULL, NULL }
+#define COZE_STREAM_CALLBACKS_INIT { sizeof(coze_stream_callbacks), NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0 }
+
+/**
+ * Stream flag: run the callbacks directly on the library's thread that has the event, instead of
+ * handing each one to the stream's delivery thread. This saves a thread wake-up per event, which
+ * is most of the library's own latency and much of its CPU per streamed chunk.
+ *
+ * The price: such callbacks hold up every stream of the same Discord bot while they run, and may
+ * run on a Swift concurrency thread. So they must be quick and must never block or wait (no I/O,
+ * no locks held by threads that wait on the bridge). Every function marked "Blocks" returns
+ * COZE_EREENTRANT when called from them; the non-blocking ones (coze_stream_start(),
+ * coze_stream_cancel(), coze_stream_free(), …) may be called. Callbacks still run one at a time,
+ * in order, and cancellation keeps its guarantees. A callback that only copies the event into a
+ * queue of its own (as an asynchronous plugin does) is the intended use.
+ */
+#define COZE_STREAM_DIRECT 1u
 
 /**
  * Starts a turn and returns at once; the answer arrives through `callbacks`.

@@ -12,6 +12,7 @@ static _Thread_local char *last_error_message;
 static _Thread_local int last_error_status;
 static _Thread_local const void *callback_bridge;
 static _Thread_local const void *callback_stream;
+static _Thread_local int in_direct_callback;
 
 void czb_set_last_error(int status, const char *message) {
     free(last_error_message);
@@ -31,6 +32,14 @@ void czb_set_callback_context(const void *bridge, const void *stream) {
 const void *czb_callback_bridge(void) { return callback_bridge; }
 
 const void *czb_callback_stream(void) { return callback_stream; }
+
+int czb_set_direct_callback(int direct) {
+    int previous = in_direct_callback;
+    in_direct_callback = direct;
+    return previous;
+}
+
+int czb_in_direct_callback(void) { return in_direct_callback; }
 
 const char *coze_strerror(int status) {
     switch (status) {

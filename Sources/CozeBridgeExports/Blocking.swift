@@ -1,3 +1,4 @@
+import CCozeBridge
 import Dispatch
 import Synchronization
 
@@ -10,9 +11,12 @@ enum Blocking {
     /// The result, or `nil` when `timeout` passed first (the task is then cancelled and left to
     /// finish on its own; whatever it returns is dropped).
     /// `group`, when given, is entered until the work has ended (also after a timeout).
+    /// From a `COZE_STREAM_DIRECT` callback it fails at once with `COZE_EREENTRANT`: that thread
+    /// may be one the work itself needs.
     static func run<T: Sendable>(
         timeout: Duration? = nil, group: DispatchGroup? = nil, _ operation: @escaping @Sendable () async throws -> T
     ) -> Result<T, any Error>? {
+        do { try refuseInDirectCallback("A blocking function") } catch { return .failure(error) }
         let box = Mutex<Result<T, any Error>?>(nil)
         let done = DispatchSemaphore(value: 0)
         group?.enter()
@@ -38,6 +42,15 @@ enum Blocking {
             done.wait()
         }
         return box.withLock { $0 }
+    }
+
+    /// Throws `COZE_EREENTRANT` on a thread that runs a `COZE_STREAM_DIRECT` callback, which
+    /// must not block (it may be a thread the awaited work needs).
+    static func refuseInDirectCallback(_ function: String) throws {
+        guard czb_in_direct_callback() != 0 else { return }
+        throw CFailure(
+            COZE_EREENTRANT,
+            "\(function) was called from a COZE_STREAM_DIRECT callback, which must not block; call it from another thread.")
     }
 
     /// ``run(timeout:group:_:)`` without a timeout, rethrowing the operation's error.

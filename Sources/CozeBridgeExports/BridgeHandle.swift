@@ -112,9 +112,7 @@ final class BridgeHandle: Sendable {
         _ = Blocking.run(timeout: nil, group: nil) { await core.shutdown() }
         deliveries.wait()
         operations.wait()
-        _ = Blocking.run(timeout: nil, group: nil) {
-            for stream in streams { await stream.consumerFinished() }
-        }
+        for stream in streams { stream.engineFinished() }
         return WeakEngine(core)
     }
 }

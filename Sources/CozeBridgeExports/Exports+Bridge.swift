@@ -126,6 +126,7 @@ public func coze_bridge_destroy(_ bridge: OpaquePointer!) -> Int32 {
                 COZE_EREENTRANT,
                 "coze_bridge_destroy was called from a callback of the same bridge; call it after the stream has ended.")
         }
+        try Blocking.refuseInDirectCallback("coze_bridge_destroy")
         let unmanaged = Unmanaged<BridgeHandle>.fromOpaque(UnsafeRawPointer(bridge))
         unmanaged.takeUnretainedValue().close()
         unmanaged.release()

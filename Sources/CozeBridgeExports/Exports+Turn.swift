@@ -67,11 +67,11 @@ public func coze_stream_start(
         let handle = try BridgeHandle.open(bridge)
         let request = try Prompt(prompt)
         guard let callbacks else { throw CFailure.invalid("callbacks is NULL.") }
-        guard callbacks.pointee.struct_size >= MemoryLayout<coze_stream_callbacks>.size else {
+        guard callbacks.pointee.struct_size >= StreamHandle.oldestCallbacksSize else {
             throw CFailure.invalid(
                 "callbacks->struct_size is \(callbacks.pointee.struct_size); initialise the callbacks with COZE_STREAM_CALLBACKS_INIT.")
         }
-        let stream = StreamHandle(bridge: handle, callbacks: callbacks.pointee, userdata: userdata)
+        let stream = StreamHandle(bridge: handle, callbacks: StreamHandle.copy(callbacks), userdata: userdata)
         guard handle.adopt(stream) else { throw CFailure(COZE_ECLOSED, "The bridge is being destroyed.") }
         do {
             try stream.start(
@@ -103,6 +103,7 @@ public func coze_stream_wait(_ stream: OpaquePointer!, _ timeout_ms: Int32) -> I
             throw CFailure(
                 COZE_EREENTRANT, "coze_stream_wait was called from a callback of the same stream, which would never return.")
         }
+        try Blocking.refuseInDirectCallback("coze_stream_wait")
         guard timeout_ms >= 0 else { throw CFailure.invalid("timeout_ms is negative.") }
         guard let outcome = handle.wait(timeout: Blocking.timeout(milliseconds: timeout_ms)) else {
             throw CFailure(COZE_ETIMEOUT, "The stream did not end within \(timeout_ms) ms.")

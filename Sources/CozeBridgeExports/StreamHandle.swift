@@ -7,9 +7,11 @@ import Synchronization
 ///
 /// Callbacks run on the stream's own serial dispatch queue, so they keep the turn's order, never
 /// run on a NIO event loop or the Swift concurrency pool, and a callback that blocks holds up only
-/// this stream (events keep arriving and wait in the queue). Cancelling flips a flag that every
-/// queued callback checks before it runs, then queues the cancellation terminal: whatever was
-/// queued before is skipped, so nothing but `on_error(COZE_ECANCELLED)` follows a cancel.
+/// this stream (events keep arriving and wait in the queue). With `COZE_STREAM_DIRECT` they run
+/// right where the engine hands the event over instead, saving the queue's thread wake-up.
+/// Either way they run under `serial`, one at a time. Cancelling flips a flag that every callback
+/// checks before it runs, then queues the cancellation terminal (always on the queue: a cancel can
+/// come from inside a callback): nothing but `on_error(COZE_ECANCELLED)` follows a cancel.
 final class StreamHandle: @unchecked Sendable {
     // @unchecked: `callbacks` and `userdata` are C values the caller vouched for by handing them
     // over; they are only read, and only on `queue`. Everything mutable is behind `state`.
@@ -17,15 +19,20 @@ final class StreamHandle: @unchecked Sendable {
     private let callbacks: coze_stream_callbacks
     private let userdata: UnsafeMutableRawPointer?
     private let queue = DispatchQueue(label: "cozebridge.stream")
+    /// `COZE_STREAM_DIRECT`: callbacks run where the engine hands the event over.
+    private let direct: Bool
+    /// Held while a callback runs, so a queued cancellation never overlaps a direct callback.
+    private let serial = Mutex(())
     /// Entered at creation, left after `userdata_free`: `coze_stream_wait` waits on it.
     private let ended = DispatchGroup()
+    /// Entered at start, left once the engine has handed over the turn's end.
+    private let engineRunning = DispatchGroup()
 
     private struct State {
         var cancelled = false
         var terminated = false
         var outcome: Int32 = COZE_OK
         var outcomeMessage = ""
-        var consumer: Task<Void, Never>?
     }
 
     private let state = Mutex(State())
@@ -34,7 +41,22 @@ final class StreamHandle: @unchecked Sendable {
         self.bridge = bridge
         self.callbacks = callbacks
         self.userdata = userdata
+        direct = callbacks.flags & COZE_STREAM_DIRECT != 0
         ended.enter()
+    }
+
+    /// The `struct_size` of a `coze_stream_callbacks` compiled before `flags` was added.
+    static let oldestCallbacksSize = MemoryLayout<coze_stream_callbacks>.offset(of: \.flags)!
+
+    /// The caller's callbacks, reading only the `struct_size` bytes it has: members it does not
+    /// know are zero.
+    static func copy(_ callbacks: UnsafePointer<coze_stream_callbacks>) -> coze_stream_callbacks {
+        var copy = coze_stream_callbacks()
+        let size = min(callbacks.pointee.struct_size, MemoryLayout<coze_stream_callbacks>.size)
+        withUnsafeMutableBytes(of: &copy) { target in
+            target.copyMemory(from: UnsafeRawBufferPointer(start: callbacks, count: size))
+        }
+        return copy
     }
 
     /// The pointer C sees for this stream (callback context and reentrancy checks compare it).
@@ -42,36 +64,39 @@ final class StreamHandle: @unchecked Sendable {
 
     // MARK: - Running
 
-    /// Starts consuming the turn. The bridge must have adopted the stream.
+    /// Starts the turn. The bridge must have adopted the stream.
+    ///
+    /// The engine hands each event over as soon as it has it (most on the gateway client's task),
+    /// and this only queues the callback, so no task sits between the engine and the queue.
     func start(accessKey: String, conversation: String, prompt: String, images: [String]) throws {
-        let events = try bridge.core.stream(accessKey: accessKey, conversation: conversation, prompt: prompt, images: images)
-        let consumer = Task.detached { [self] in
-            do {
-                for try await event in events { enqueue(event) }
-            } catch {
-                let failure = CFailure(error)
-                enqueueTerminal(status: failure.status, message: failure.message, isCancellation: false)
-            }
-            // Reached without a terminal event only when the consumer was cancelled.
-            enqueueTerminal(status: COZE_ECANCELLED, message: "The stream was cancelled.", isCancellation: true)
-        }
-        state.withLock { $0.consumer = consumer }
+        let core = try bridge.core
+        engineRunning.enter()
+        core.startTurn(
+            accessKey: accessKey, conversation: conversation, prompt: prompt, images: images,
+            onEvent: { [self] event in enqueue(event) },
+            onEnd: { [self] error in
+                if let error {
+                    let failure = CFailure(error)
+                    enqueueTerminal(status: failure.status, message: failure.message, isCancellation: false)
+                }
+                engineRunning.leave()
+            })
     }
 
     /// Stops delivery (see `coze_stream_cancel`); harmless after the end.
     func cancel(status: Int32 = COZE_ECANCELLED, message: String = "The stream was cancelled.") {
-        let consumer: Task<Void, Never>? = state.withLock { state in
-            guard !state.cancelled else { return nil }
+        let first = state.withLock { state in
+            guard !state.cancelled else { return false }
             state.cancelled = true
-            return state.consumer
+            return true
         }
-        consumer?.cancel()
+        guard first else { return }
         enqueueTerminal(status: status, message: message, isCancellation: true)
     }
 
-    /// Waits until the task that reads the engine's events has returned.
-    func consumerFinished() async {
-        await state.withLock { $0.consumer }?.value
+    /// Waits until the engine has handed over the turn's end.
+    func engineFinished() {
+        engineRunning.wait()
     }
 
     /// Waits for the end; the outcome (status and message), or `nil` on timeout.
@@ -91,21 +116,21 @@ final class StreamHandle: @unchecked Sendable {
     private func enqueue(_ event: TurnEvent) {
         switch event {
         case .delta(let text):
-            queue.async { [self] in
+            schedule { [self] in
                 deliver { callbacks, userdata in
                     guard let onDelta = callbacks.on_delta else { return }
                     text.withCString { onDelta($0, text.utf8.count, userdata) }
                 }
             }
         case .correction(let fullText):
-            queue.async { [self] in
+            schedule { [self] in
                 deliver { callbacks, userdata in
                     guard let onCorrection = callbacks.on_correction else { return }
                     fullText.withCString { onCorrection($0, fullText.utf8.count, userdata) }
                 }
             }
         case .image(let image):
-            queue.async { [self] in
+            schedule { [self] in
                 deliver { callbacks, userdata in
                     guard let onImage = callbacks.on_image else { return }
                     var value = CMemory.image(image)
@@ -114,7 +139,7 @@ final class StreamHandle: @unchecked Sendable {
                 }
             }
         case .suggestions(let labels):
-            queue.async { [self] in
+            schedule { [self] in
                 deliver { callbacks, userdata in
                     guard let onSuggestions = callbacks.on_suggestions else { return }
                     var pointers = labels.map { UnsafePointer(CMemory.string($0)) as UnsafePointer<CChar>? }
@@ -123,7 +148,7 @@ final class StreamHandle: @unchecked Sendable {
                 }
             }
         case .done(let result):
-            queue.async { [self] in
+            schedule { [self] in
                 terminate(status: COZE_OK, message: "", isCancellation: false) { callbacks, userdata in
                     guard let onDone = callbacks.on_done else { return }
                     let answer = CMemory.answer(result)
@@ -138,11 +163,22 @@ final class StreamHandle: @unchecked Sendable {
     }
 
     private func enqueueTerminal(status: Int32, message: String, isCancellation: Bool) {
-        queue.async { [self] in
+        let body: @Sendable () -> Void = { [self] in
             terminate(status: status, message: message, isCancellation: isCancellation) { callbacks, userdata in
                 guard let onError = callbacks.on_error else { return }
                 message.withCString { onError(status, $0, userdata) }
             }
+        }
+        if isCancellation { queue.async { [self] in serial.withLock { _ in body() } } } else { schedule(body) }
+    }
+
+    /// Runs `body` (which calls one callback) next in this stream's order: right here for a
+    /// direct stream, else on the queue. Under `serial` either way.
+    private func schedule(_ body: @escaping @Sendable () -> Void) {
+        if direct {
+            serial.withLock { _ in body() }
+        } else {
+            queue.async { [self] in serial.withLock { _ in body() } }
         }
     }
 
@@ -177,8 +213,10 @@ final class StreamHandle: @unchecked Sendable {
     private func inCallbackContext(_ body: () -> Void) {
         let previousBridge = czb_callback_bridge()
         let previousStream = czb_callback_stream()
+        let previousDirect = czb_set_direct_callback(direct ? 1 : 0)
         czb_set_callback_context(UnsafeRawPointer(bridge.opaque), UnsafeRawPointer(opaque))
         body()
         czb_set_callback_context(previousBridge, previousStream)
+        czb_set_direct_callback(previousDirect)
     }
 }

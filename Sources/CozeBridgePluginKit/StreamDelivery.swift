@@ -1,8 +1,9 @@
 import CozeBridgeHeaders
 import Synchronization
 
-/// The userdata of one `coze_stream_start`: forwards the core's callbacks, which run on the
-/// stream's delivery thread, into an `AsyncThrowingStream` continuation.
+/// The userdata of one `coze_stream_start`: forwards the core's callbacks, which run directly on
+/// the core's thread that has the event (`COZE_STREAM_DIRECT`), into an `AsyncThrowingStream`
+/// continuation.
 ///
 /// The core holds one retain (taken by ``HostAPI/stream(key:conversation:prompt:images:)`` and
 /// released in `userdata_free`). The consumer's end of the stream (finished, or its task cancelled)
@@ -83,6 +84,9 @@ final class StreamDelivery: Sendable {
     static var callbacks: coze_stream_callbacks {
         var callbacks = coze_stream_callbacks()
         callbacks.struct_size = MemoryLayout<coze_stream_callbacks>.size
+        // Every callback only hands its event to the continuation and returns, so they may run
+        // right where the core has the event, without a wake-up of the stream's own thread.
+        callbacks.flags = COZE_STREAM_DIRECT
         callbacks.on_delta = { text, length, userdata in
             StreamDelivery.from(userdata).continuation.yield(.delta(CString.string(text, length: length)))
         }

@@ -150,13 +150,22 @@ final class HostAPITable: @unchecked Sendable {
         _ out: UnsafeMutablePointer<OpaquePointer?>?, _ bridge: OpaquePointer?, _ prompt: UnsafePointer<coze_prompt>?,
         _ callbacks: UnsafePointer<coze_stream_callbacks>?, _ userdata: UnsafeMutableRawPointer?
     ) -> Int32 {
+        // A struct_size the core refuses goes to the core as it is, for its error message.
         guard hasObservers, let prompt, let callbacks,
-            callbacks.pointee.struct_size >= MemoryLayout<coze_stream_callbacks>.size
+            callbacks.pointee.struct_size >= MemoryLayout<coze_stream_callbacks>.offset(of: \.flags)!
         else {
             return coreStreamStart(out, bridge, prompt, callbacks, userdata)
         }
+        // Only the bytes the plugin has: one built against an older header has no `flags`.
+        var known = coze_stream_callbacks()
+        withUnsafeMutableBytes(of: &known) { target in
+            target.copyMemory(
+                from: UnsafeRawBufferPointer(
+                    start: callbacks,
+                    count: min(callbacks.pointee.struct_size, MemoryLayout<coze_stream_callbacks>.size)))
+        }
         return ObservedStream.start(
-            table: self, out: out, bridge: bridge, prompt: prompt, callbacks: callbacks.pointee, userdata: userdata,
+            table: self, out: out, bridge: bridge, prompt: prompt, callbacks: known, userdata: userdata,
             coreStreamStart: coreStreamStart)
     }
 }

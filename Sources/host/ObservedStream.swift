@@ -28,6 +28,9 @@ final class ObservedStream: @unchecked Sendable {
         let observed = ObservedStream(table: table, callbacks: callbacks, userdata: userdata, prompt: prompt.pointee)
         var relay = coze_stream_callbacks()
         relay.struct_size = MemoryLayout<coze_stream_callbacks>.size
+        // The relay adds no waiting of its own (observers are told on their own queue), so a
+        // plugin's COZE_STREAM_DIRECT holds through it.
+        relay.flags = callbacks.flags
         relay.on_delta = { text, length, box in
             let stream = ObservedStream.from(box)
             stream.callbacks.on_delta?(text, length, stream.userdata)

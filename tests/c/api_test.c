@@ -257,7 +257,14 @@ typedef struct recorder {
     int reentrant_wait_rc, reentrant_wait_code, reentrant_destroy_rc, reentrant_destroy_code;
     int reentrant_exists_rc, reentrant_exists_value;
     int block_ms_in_first_delta;
+    int blocking_calls_in_first_delta; /* try coze_send and coze_conversation_create there */
+    int blocking_send_rc, blocking_send_code, blocking_create_rc;
+    char blocking_send_message[512];
     int in_first_delta; /* 1 while the first on_delta runs, 2 after it returned */
+
+    /* How the stream is started. */
+    int direct;          /* callbacks.flags = COZE_STREAM_DIRECT */
+    int old_struct_size; /* struct_size of a caller compiled before `flags` existed */
 } recorder;
 
 static recorder *recorder_new(coze_bridge *bridge) {
@@ -269,6 +276,7 @@ static recorder *recorder_new(coze_bridge *bridge) {
     r->error_status = -1;
     r->cancel_rc = -1;
     r->reentrant_wait_rc = r->reentrant_destroy_rc = r->reentrant_exists_rc = -1;
+    r->blocking_send_rc = r->blocking_create_rc = -1;
     return r;
 }
 
@@ -301,7 +309,7 @@ static void enter(recorder *r, char event) {
     char thread_name[32] = "";
     pthread_getname_np(pthread_self(), thread_name, sizeof thread_name);
     pthread_mutex_lock(&r->mutex);
-    if (strncmp(thread_name, "NIO-ELT", 7) == 0) r->on_event_loop++;
+    if (strncmp(thread_name, "NIO-", 4) == 0) r->on_event_loop++; /* NIO-ELT-…, NIO-SGLTN-… */
     if (r->frees > 0) r->after_free++;
     if (r->event_count + 1 < sizeof r->events) r->events[r->event_count++] = event;
     pthread_mutex_unlock(&r->mutex);
@@ -360,6 +368,25 @@ static void cb_delta(const char *text, size_t length, void *userdata) {
         r->reentrant_destroy_code = destroy_code;
         r->reentrant_exists_rc = exists_rc;
         r->reentrant_exists_value = exists;
+        pthread_mutex_unlock(&r->mutex);
+    }
+    if (first && r->blocking_calls_in_first_delta) {
+        coze_prompt prompt = COZE_PROMPT_INIT;
+        prompt.access_key = "k";
+        prompt.conversation = "direct-blocking";
+        prompt.text = "this must not be sent";
+        coze_answer *answer = NULL;
+        int send_rc = coze_send(&answer, r->bridge, &prompt, timeout_ms);
+        int send_code = coze_last_error_code();
+        char message[512];
+        snprintf(message, sizeof message, "%s", coze_last_error());
+        int create_rc = coze_conversation_create(r->bridge, "k", "direct-blocking");
+        coze_answer_free(answer);
+        pthread_mutex_lock(&r->mutex);
+        r->blocking_send_rc = send_rc;
+        r->blocking_send_code = send_code;
+        snprintf(r->blocking_send_message, sizeof r->blocking_send_message, "%s", message);
+        r->blocking_create_rc = create_rc;
         pthread_mutex_unlock(&r->mutex);
     }
     if (first && r->block_ms_in_first_delta > 0) sleep_ms(r->block_ms_in_first_delta);
@@ -450,7 +477,7 @@ static void cb_userdata_free(void *userdata) {
 
 static const coze_stream_callbacks every_callback = {
     sizeof(coze_stream_callbacks), cb_delta, cb_correction, cb_image, cb_suggestions,
-    cb_done,                       cb_error, cb_userdata_free,
+    cb_done,                       cb_error, cb_userdata_free, 0,
 };
 
 /* Starts a stream recorded by `r`; on success publishes the handle to the callbacks. */
@@ -460,6 +487,8 @@ static int start(recorder *r, coze_bridge *bridge, const char *key, const char *
     prompt.conversation = conversation;
     prompt.text = text;
     coze_stream_callbacks callbacks = every_callback; /* copied by the library: a stack copy is fine */
+    if (r->direct) callbacks.flags = COZE_STREAM_DIRECT;
+    if (r->old_struct_size) callbacks.struct_size = offsetof(coze_stream_callbacks, flags);
     coze_stream *stream = NULL;
     r->t_start = now_s();
     int rc = coze_stream_start(&stream, bridge, &prompt, &callbacks, r);
@@ -1028,6 +1057,68 @@ static void test_blocking_callback(coze_bridge *bridge) {
     recorder_free(b);
 }
 
+static void test_stream_direct(coze_bridge *bridge) {
+    printf("== stream: COZE_STREAM_DIRECT, and a caller compiled before coze_stream_callbacks.flags\n");
+    recorder *r = recorder_new(bridge);
+    r->direct = 1;
+    r->blocking_calls_in_first_delta = 1;
+    CHECK_RC(start(r, bridge, "k", "stream-direct", "Stream me a story about a kite that never waits."), COZE_OK,
+             "stream_start (direct)");
+    CHECK_STATUS(coze_stream_wait(r->stream, timeout_ms), COZE_OK, "stream_wait");
+    check_finished(r, "direct");
+    CHECK(matches(events_of(r), "^d+sDF$"), "order: deltas…, suggestions, done, userdata_free: \"%s\"", events_of(r));
+    CHECK(r->done && r->deltas && strcmp(r->deltas, r->done_text) == 0, "deltas concatenated == on_done text");
+    CHECK(r->done_suggestion_count == 3, "the on_done answer has 3 suggestions");
+    CHECK(r->blocking_send_rc == COZE_EREENTRANT && r->blocking_send_code == COZE_EREENTRANT,
+          "coze_send in a direct callback -> %s (last error code %d)", coze_strerror(r->blocking_send_rc),
+          r->blocking_send_code);
+    CHECK(strstr(r->blocking_send_message, "COZE_STREAM_DIRECT") != NULL, "the message says why: \"%s\"",
+          r->blocking_send_message);
+    CHECK(r->blocking_create_rc == COZE_EREENTRANT, "coze_conversation_create in a direct callback -> %s",
+          coze_strerror(r->blocking_create_rc));
+    int exists = -1;
+    CHECK_RC(coze_conversation_exists(&exists, bridge, "k", "direct-blocking"), COZE_OK, "conversation_exists");
+    CHECK(exists == 0, "the refused calls created nothing");
+    coze_stream_free(r->stream);
+    recorder_free(r);
+
+    /* Cancelling from inside a direct callback: the queued cancellation never overlaps it. */
+    r = recorder_new(bridge);
+    r->direct = 1;
+    r->cancel_in_first_delta = 1;
+    CHECK_RC(start(r, bridge, "k", "stream-direct-cancel", "Tell me a long tale about four herons."), COZE_OK,
+             "stream_start (direct, cancelled in the first delta)");
+    CHECK_STATUS(coze_stream_wait(r->stream, timeout_ms), COZE_ECANCELLED, "stream_wait");
+    check_finished(r, "direct cancel");
+    CHECK(strcmp(events_of(r), "dEF") == 0, "events \"%s\" == \"dEF\"", events_of(r));
+    coze_stream_free(r->stream);
+    recorder_free(r);
+
+    /* The blocking calls that a direct callback may not make are fine from the default thread. */
+    r = recorder_new(bridge);
+    r->blocking_calls_in_first_delta = 1;
+    CHECK_RC(start(r, bridge, "k", "stream-queued-blocking", "Stream me a note about patience."), COZE_OK,
+             "stream_start (default delivery)");
+    CHECK_STATUS(coze_stream_wait(r->stream, timeout_ms), COZE_OK, "stream_wait");
+    check_finished(r, "queued blocking");
+    CHECK(r->blocking_send_rc == COZE_OK && r->blocking_create_rc == COZE_EEXISTS,
+          "from the stream's own thread: coze_send -> %s, then conversation_create of its conversation -> %s",
+          coze_strerror(r->blocking_send_rc), coze_strerror(r->blocking_create_rc));
+    coze_stream_free(r->stream);
+    recorder_free(r);
+
+    /* struct_size without `flags`: accepted, default delivery. */
+    r = recorder_new(bridge);
+    r->old_struct_size = 1;
+    CHECK_RC(start(r, bridge, "k", "stream-old-size", "Stream me a story about an old kite."), COZE_OK,
+             "stream_start with struct_size = offsetof(coze_stream_callbacks, flags)");
+    CHECK_STATUS(coze_stream_wait(r->stream, timeout_ms), COZE_OK, "stream_wait");
+    check_finished(r, "old struct size");
+    CHECK(r->done && strcmp(r->deltas, r->done_text) == 0, "deltas concatenated == on_done text");
+    coze_stream_free(r->stream);
+    recorder_free(r);
+}
+
 static const coze_conversation *find(const coze_conversation_list *list, const char *name) {
     for (size_t i = 0; i < list->count; i++)
         if (list->items[i].name && strcmp(list->items[i].name, name) == 0) return &list->items[i];
@@ -1267,6 +1358,7 @@ int main(int argc, char **argv) {
     test_stream_cancel(bridge);
     test_stream_reentrancy(bridge);
     test_blocking_callback(bridge);
+    test_stream_direct(bridge);
     test_conversations(bridge);
     test_keepalive_and_status(bridge);
     test_destroy_in_flight(bridge);

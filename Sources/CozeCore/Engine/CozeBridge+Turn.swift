@@ -23,23 +23,38 @@ extension CozeBridge {
     ) -> AsyncThrowingStream<TurnEvent, any Error> {
         let (stream, continuation) = AsyncThrowingStream.makeStream(
             of: TurnEvent.self, throwing: (any Error).self, bufferingPolicy: .unbounded)
+        startTurn(
+            accessKey: accessKey, conversation: name, prompt: prompt, images: images,
+            onEvent: { continuation.yield($0) }, onEnd: { continuation.finish(throwing: $0) })
+        return stream
+    }
+
+    /// The callback form of ``stream(accessKey:conversation:prompt:images:)``, for consumers that
+    /// hand events on themselves: each event goes to `onEvent` as soon as the turn has it, with no
+    /// task or queue in between, so an edit of the reply reaches `onEvent` on the gateway client's
+    /// task. Then `onEnd` is called once: with `nil` right after the terminal event, or with the
+    /// error the stream would throw. Calls never overlap and keep the turn's order; both closures
+    /// must be quick and must not block.
+    public func startTurn(
+        accessKey: String, conversation name: String, prompt: String, images: [String] = [],
+        onEvent: @escaping @Sendable (TurnEvent) -> Void, onEnd: @escaping @Sendable ((any Error)?) -> Void
+    ) {
         // The place in the conversation's line is taken now, so turns run in call order.
         let ticket = locks.enqueue(Self.nameKey(accessKey, name))
         let accepted = submit { [self] in
             do {
                 try await runTurn(
-                    accessKey: accessKey, name: name, prompt: prompt, images: images, onBot: nil, nameTicket: ticket
-                ) { continuation.yield($0) }
-                continuation.finish()
+                    accessKey: accessKey, name: name, prompt: prompt, images: images, onBot: nil, nameTicket: ticket,
+                    emit: onEvent)
+                onEnd(nil)
             } catch {
-                continuation.finish(throwing: error)
+                onEnd(error)
             }
         }
         if !accepted {
             locks.release(ticket)
-            continuation.finish(throwing: CozeBridgeError.notRunning)
+            onEnd(CozeBridgeError.notRunning)
         }
-        return stream
     }
 
     /// Runs one turn to its end (see ``stream(accessKey:conversation:prompt:images:)``).
@@ -69,7 +84,7 @@ extension CozeBridge {
     @discardableResult
     func runTurn(
         accessKey: String, name: String, prompt: String, images: [String], onBot preferred: BridgeBot?,
-        nameTicket firstTicket: KeyedFIFOLock.Ticket? = nil, emit: (TurnEvent) -> Void
+        nameTicket firstTicket: KeyedFIFOLock.Ticket? = nil, emit: @escaping @Sendable (TurnEvent) -> Void
     ) async throws -> TurnEvent {
         var pendingTicket = firstTicket
         defer { if let pendingTicket { locks.release(pendingTicket) } }
@@ -134,16 +149,15 @@ extension CozeBridge {
         }
     }
 
-    private enum TurnInput: Sendable {
-        case gateway(DiscordGatewayEvent)
-        case tick
-    }
-
     /// Posts the prompt, follows the reply and records the turn; returns the terminal event
     /// without emitting it (the caller does, after releasing the conversation). The caller
     /// holds the conversation.
+    ///
+    /// `emit` gets the non-terminal events, most of them straight from the gateway client's task
+    /// (see ``TurnFollower``): it must be quick and must not block.
     func perform(
-        conversation: Conversation, bot: BridgeBot, prompt: String, images: [String], emit: (TurnEvent) -> Void
+        conversation: Conversation, bot: BridgeBot, prompt: String, images: [String],
+        emit: @escaping @Sendable (TurnEvent) -> Void
     ) async throws -> TurnEvent {
         try await ensureReady(bot)
         let composer = PromptComposer(
@@ -157,17 +171,22 @@ extension CozeBridge {
         }
 
         let startedAt = WallClock.unixMilliseconds()
-        let started = ContinuousClock.now
-        // Subscribed before posting: Coze can answer before our POST returns, and the inputs'
-        // buffer keeps those dispatches until the tracker knows the prompt's id. Only this
-        // channel's dispatches: with every turn of the bot subscribed to everything, each edit
-        // would wake every turn in flight. They go straight into the turn's own inputs (no task
-        // in between), where the deadline timer adds its wake-ups.
-        let (inputs, feed) = AsyncStream.makeStream(of: TurnInput.self, bufferingPolicy: .unbounded)
-        let subscription = bot.gateway.subscribe(channelID: conversation.channelID) { feed.yield(.gateway($0)) }
+        let idle = configuration.reply.idleTimeout
+        let limits = TurnFollower.Limits(
+            started: ContinuousClock.now, idle: idle, overall: configuration.reply.overallTimeout,
+            firstReply: options.firstReplyTimeout ?? max(idle * 3, .seconds(60)),
+            failureIdle: min(idle, options.failureGrace))
+        let (wakes, wake) = AsyncStream.makeStream(of: FollowerWake.self, bufferingPolicy: .unbounded)
+        let follower = TurnFollower(
+            limits: limits, botIdentity: bot.identity, emit: emit, wake: { wake.yield(.follower($0)) },
+            tick: { wake.yield(.tick) })
+        // Subscribed before posting: Coze can answer before our POST returns, and the follower
+        // holds those dispatches until it knows the prompt's id. Only this channel's dispatches:
+        // with every turn of the bot subscribed to everything, each edit would wake every turn.
+        let subscription = bot.gateway.subscribe(channelID: conversation.channelID) { follower.receive($0) }
         defer {
             if let subscription { bot.gateway.unsubscribe(subscription) }
-            feed.finish()
+            wake.finish()
         }
         let sender = bot.pickSender(now: startedAt)
         var tracker: ReplyTracker?
@@ -177,13 +196,11 @@ extension CozeBridge {
                 channelID: conversation.channelID, payload: composed.payload(nonce: Self.makeNonce()),
                 files: composed.files)
             if let promptID = message["id"]?.snowflakeValue {
-                let (final, followed) = await follow(
+                follower.begin(
                     ReplyTracker(
                         promptMessageID: promptID, channelID: conversation.channelID,
-                        cozeBotUserID: bot.configuration.cozeBotID, promptAuthoredByBot: bot.senderIsBot),
-                    inputs: inputs, feed: feed, started: started, bot: bot, conversation: conversation, emit: emit)
-                terminal = final
-                tracker = followed
+                        cozeBotUserID: bot.configuration.cozeBotID, promptAuthoredByBot: bot.senderIsBot))
+                (terminal, tracker) = await follow(follower, wakes: wakes, bot: bot, conversation: conversation)
             } else {
                 terminal = .failed(.discord(status: nil, code: nil, message: "Discord's created message has no id"))
             }
@@ -203,93 +220,34 @@ extension CozeBridge {
         return terminal
     }
 
-    /// Feeds the conversation's dispatches to the tracker and runs its timers; returns the
-    /// terminal event (not yet emitted, so the turn is stored before the consumer hears of its
-    /// end) and the tracker's final state.
+    /// What wakes a turn's task while its follower works.
+    private enum FollowerWake: Sendable {
+        case follower(TurnFollower.Wake)
+        case tick
+    }
+
+    /// The turn's side of following the reply: runs the follower's deadlines, its catch-ups and
+    /// the store write on the first reply until the turn has its terminal event (not yet emitted,
+    /// so the turn is stored before the consumer hears of its end); returns it and the tracker's
+    /// final state. Ends with a cancellation when the engine shuts down.
     private func follow(
-        _ start: ReplyTracker, inputs: AsyncStream<TurnInput>, feed: AsyncStream<TurnInput>.Continuation,
-        started: ContinuousClock.Instant, bot: BridgeBot, conversation: Conversation, emit: (TurnEvent) -> Void
-    ) async -> (TurnEvent, ReplyTracker) {
-        var tracker = start
-        let idle = configuration.reply.idleTimeout
-        let overall = configuration.reply.overallTimeout
-        let firstReply = options.firstReplyTimeout ?? max(idle * 3, .seconds(60))
-        let failureIdle = min(idle, options.failureGrace)
-        var terminal: TurnEvent?
-        var sawReply = false
-        // While the gateway reconnects no edit can arrive: Coze's silence is not measured then,
-        // and it is measured again from the moment the session is back (soak finding: a drop
-        // longer than the idle timeout ended turns as done with truncated text).
-        var offline = false
-        var backOnline = started
-        // When the `.tick` case below may end the turn. Classifying reads the whole reply
-        // text, so it is done only once the shorter (failure) limit has passed.
-        func nextDeadline(_ now: ContinuousClock.Instant) -> ContinuousClock.Instant {
-            let overallEnd = started + overall
-            if offline { return overallEnd }
-            guard tracker.hasReply, let last = tracker.lastActivity else { return min(overallEnd, started + firstReply) }
-            let quietSince = max(last, backOnline)
-            let limit = now - quietSince < failureIdle || tracker.classification.isFailure ? failureIdle : idle
-            return min(overallEnd, quietSince + limit)
-        }
-        let timer = TurnDeadlineTimer { feed.yield(.tick) }
-        defer { timer.stop() }
-        timer.arm(at: nextDeadline(started))
-        for await input in inputs {
-            let now = ContinuousClock.now
-            var produced: [TurnEvent] = []
-            switch input {
-            case .gateway(.dispatch(let name, _, let data)):
-                produced = tracker.handle(event: name, data: data, at: now)
-            case .gateway(.stopped(let error)):
-                produced = tracker.fail(
-                    .discord(
-                        status: nil, code: nil,
-                        message: "the gateway of bot \(bot.identity) stopped: \(error?.description ?? "shut down")"))
-            case .gateway(.reconnecting):
-                offline = true
-            case .gateway(.resumed):
-                offline = false
-                backOnline = now
-            case .gateway(.ready):
-                offline = false
-                backOnline = now
-                // A new session (after INVALID_SESSION or an expired resume): dispatches sent
-                // between the two sessions are gone for good, so read the channel's state over
-                // REST. Every message carries its whole content, so feeding the current
-                // messages brings the tracker up to date (at worst with one correction).
-                for message in await catchUp(bot: bot, channelID: conversation.channelID, after: tracker.promptMessageID) {
-                    produced += tracker.handle(event: "MESSAGE_UPDATE", data: message, at: now)
-                }
-            case .gateway:
-                break
+        _ follower: TurnFollower, wakes: AsyncStream<FollowerWake>, bot: BridgeBot, conversation: Conversation
+    ) async -> (TurnEvent, ReplyTracker?) {
+        wakes: for await wake in wakes {
+            switch wake {
             case .tick:
-                if now - started >= overall {
-                    produced = tracker.finishOnOverallTimeout(after: overall)
-                } else if offline {
-                    break
-                } else if tracker.hasReply, let last = tracker.lastActivity {
-                    // Classifying reads the whole reply text: only when the shorter limit passed.
-                    let quiet = now - max(last, backOnline)
-                    if quiet >= failureIdle, quiet >= idle || tracker.classification.isFailure {
-                        produced = tracker.finishOnIdle(after: idle)
-                    }
-                } else if now - started >= firstReply {
-                    produced = tracker.finishOnIdle(after: firstReply)
-                }
-            }
-            if !sawReply, tracker.hasReply {
-                sawReply = true
+                follower.tick(at: ContinuousClock.now)
+            case .follower(.sawReply):
                 try? store.recordCozeActivity(botIdentity: bot.identity, in: conversation.id)
+            case .follower(.catchUp):
+                let messages = await catchUp(
+                    bot: bot, channelID: conversation.channelID, after: follower.promptMessageID)
+                follower.caughtUp(messages, at: ContinuousClock.now)
+            case .follower(.ended):
+                break wakes
             }
-            for event in produced {
-                if event.isTerminal { terminal = event } else { emit(event) }
-            }
-            if terminal != nil { break }
-            timer.arm(at: nextDeadline(now))
         }
-        // The inputs ended without an end: the engine is shutting down.
-        return (terminal ?? tracker.fail(.cancelled).first ?? .failed(.cancelled), tracker)
+        return follower.finish()
     }
 
     /// The messages of `channelID` newer than `after`, oldest first; empty when REST fails (the
