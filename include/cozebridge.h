@@ -29,7 +29,8 @@
  *    different streams may run at the same time on different threads. A callback that blocks
  *    delays only its own stream; the answer keeps arriving and is buffered meanwhile.
  *    A stream started with the COZE_STREAM_DIRECT flag skips that thread: its callbacks run on
- *    the library's own thread that has the event (see COZE_STREAM_DIRECT).
+ *    the library's own thread that has the event, network event loops included (see
+ *    COZE_STREAM_DIRECT).
  *  - From inside a callback every function may be called (including coze_send(), which then
  *    blocks that stream's delivery), except coze_bridge_destroy() on the callback's own bridge and
  *    coze_stream_wait() on the callback's own stream: those return COZE_EREENTRANT.
@@ -325,9 +326,10 @@ typedef struct coze_stream_callbacks {
  * handing each one to the stream's delivery thread. This saves a thread wake-up per event, which
  * is most of the library's own latency and much of its CPU per streamed chunk.
  *
- * The price: such callbacks hold up every stream of the same Discord bot while they run, and may
- * run on a Swift concurrency thread. So they must be quick and must never block or wait (no I/O,
- * no locks held by threads that wait on the bridge). Every function marked "Blocks" returns
+ * The price: such callbacks run on the library's network event loop (an edit of the reply) or a
+ * Swift concurrency thread (the end of the turn), and hold up every stream of the same Discord
+ * bot while they run. So they must be quick and must never block or wait (no I/O, no locks held
+ * by threads that wait on the bridge). Every function marked "Blocks" returns
  * COZE_EREENTRANT when called from them; the non-blocking ones (coze_stream_start(),
  * coze_stream_cancel(), coze_stream_free(), …) may be called. Callbacks still run one at a time,
  * in order, and cancellation keeps its guarantees. A callback that only copies the event into a

@@ -66,7 +66,7 @@ final class StreamHandle: @unchecked Sendable {
 
     /// Starts the turn. The bridge must have adopted the stream.
     ///
-    /// The engine hands each event over as soon as it has it (most on the gateway client's task),
+    /// The engine hands each event over as soon as it has it (an edit on the gateway connection's event loop),
     /// and this only queues the callback, so no task sits between the engine and the queue.
     func start(accessKey: String, conversation: String, prompt: String, images: [String]) throws {
         let core = try bridge.core

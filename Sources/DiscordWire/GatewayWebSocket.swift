@@ -53,9 +53,15 @@ public final class GatewayWebSocket: Sendable {
     ///
     /// `timeout` bounds everything up to the accepted upgrade: TCP connect, the proxy handshake,
     /// TLS and the HTTP upgrade. Without it a silent peer could hold a reconnect loop forever.
+    ///
+    /// `intercept`, when given, sees every payload first, on the connection's event loop, in
+    /// arrival order: returning `true` takes the payload (it is not put into ``events``). It lets a
+    /// session layer act on a payload where it arrives instead of waking the task that reads
+    /// ``events``; it must be quick and must never block.
     public static func connect(
         to url: String, zlibStream: Bool = true, proxy: DiscordProxy?, timeout: Duration?,
-        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        intercept: (@Sendable (JSONValue) -> Bool)? = nil
     ) async throws -> GatewayWebSocket {
         guard let endpoint = WebSocketURL(url) else {
             throw GatewayWebSocketError(description: "gateway URL \(url) is not a ws:// or wss:// URL")
@@ -112,7 +118,7 @@ public final class GatewayWebSocket: Sendable {
                     }
                     return try Self.configureUpgrade(
                         channel: channel, endpoint: endpoint, uri: "\(endpoint.path)?\(query)",
-                        continuation: continuation, zlibStream: zlibStream)
+                        continuation: continuation, zlibStream: zlibStream, intercept: intercept)
                 } catch {
                     return channel.eventLoop.makeFailedFuture(error)
                 }
@@ -138,14 +144,15 @@ public final class GatewayWebSocket: Sendable {
     /// accepted the upgrade.
     private static func configureUpgrade(
         channel: any Channel, endpoint: WebSocketURL, uri: String,
-        continuation: AsyncStream<Event>.Continuation, zlibStream: Bool
+        continuation: AsyncStream<Event>.Continuation, zlibStream: Bool,
+        intercept: (@Sendable (JSONValue) -> Bool)?
     ) throws -> EventLoopFuture<Bool> {
         let upgrader = NIOTypedWebSocketClientUpgrader<Bool>(
             maxFrameSize: 1 << 24,
             upgradePipelineHandler: { channel, _ in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
-                        GatewayFrameHandler(continuation: continuation, zlibStream: zlibStream))
+                        GatewayFrameHandler(continuation: continuation, zlibStream: zlibStream, intercept: intercept))
                     return true
                 }
             })
@@ -271,10 +278,16 @@ final class GatewayFrameHandler: ChannelInboundHandler {
     /// The opcode of the message being reassembled (continuation frames carry none).
     private var messageOpcode: WebSocketOpcode = .text
     private var finished = false
+    /// See `GatewayWebSocket.connect`'s `intercept`.
+    private let intercept: (@Sendable (JSONValue) -> Bool)?
 
-    init(continuation: AsyncStream<GatewayWebSocket.Event>.Continuation, zlibStream: Bool) {
+    init(
+        continuation: AsyncStream<GatewayWebSocket.Event>.Continuation, zlibStream: Bool,
+        intercept: (@Sendable (JSONValue) -> Bool)? = nil
+    ) {
         self.continuation = continuation
         self.decompressor = zlibStream ? ZlibStreamDecompressor() : nil
+        self.intercept = intercept
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -309,7 +322,9 @@ final class GatewayFrameHandler: ChannelInboundHandler {
                 guard let inflated = try decompressor.feed(message) else { return }
                 json = inflated
             }
-            continuation.yield(.payload(try JSONValue.parse(json)))
+            let payload = try JSONValue.parse(json)
+            if let intercept, intercept(payload) { return }
+            continuation.yield(.payload(payload))
         } catch {
             finish(code: nil, reason: "client: undecodable gateway message: \(error)")
             context.close(promise: nil)

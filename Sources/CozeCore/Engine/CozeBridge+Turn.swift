@@ -31,10 +31,10 @@ extension CozeBridge {
 
     /// The callback form of ``stream(accessKey:conversation:prompt:images:)``, for consumers that
     /// hand events on themselves: each event goes to `onEvent` as soon as the turn has it, with no
-    /// task or queue in between, so an edit of the reply reaches `onEvent` on the gateway client's
-    /// task. Then `onEnd` is called once: with `nil` right after the terminal event, or with the
-    /// error the stream would throw. Calls never overlap and keep the turn's order; both closures
-    /// must be quick and must not block.
+    /// task or queue in between, so an edit of the reply reaches `onEvent` on the gateway
+    /// connection's event loop. Then `onEnd` is called once: with `nil` right after the terminal
+    /// event, or with the error the stream would throw. Calls never overlap and keep the turn's
+    /// order; both closures must be quick and must never block (an event loop waits on them).
     public func startTurn(
         accessKey: String, conversation name: String, prompt: String, images: [String] = [],
         onEvent: @escaping @Sendable (TurnEvent) -> Void, onEnd: @escaping @Sendable ((any Error)?) -> Void
@@ -153,7 +153,7 @@ extension CozeBridge {
     /// without emitting it (the caller does, after releasing the conversation). The caller
     /// holds the conversation.
     ///
-    /// `emit` gets the non-terminal events, most of them straight from the gateway client's task
+    /// `emit` gets the non-terminal events, most of them straight from the gateway connection's event loop
     /// (see ``TurnFollower``): it must be quick and must not block.
     func perform(
         conversation: Conversation, bot: BridgeBot, prompt: String, images: [String],

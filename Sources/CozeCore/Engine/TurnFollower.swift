@@ -3,10 +3,11 @@ import Synchronization
 
 /// Follows one turn's reply from two places at once.
 ///
-/// The gateway client's task hands the channel's events straight to ``receive(_:)``, which feeds
-/// the tracker and passes what it produces to `emit` there and then: an edit reaches the consumer
-/// without waking the turn's own task (each wake-up is a thread hand-off, and on a busy machine the
-/// hand-offs, not the work, made most of the bridge's latency). The turn's task keeps what must not
+/// The gateway hands the channel's events straight to ``receive(_:)`` (an edit on the connection's
+/// event loop, as it arrives), which feeds the tracker and passes what it produces to `emit` there
+/// and then: an edit reaches the consumer without waking the turn's own task (each wake-up is a
+/// thread hand-off, and on a busy machine the hand-offs, not the work, made most of the bridge's
+/// latency). The turn's task keeps what must not
 /// hold up the gateway: the deadlines, the REST catch-up after a new gateway session, and the
 /// store write on the first reply; ``Wake`` tells it what to do next.
 ///
@@ -59,7 +60,8 @@ final class TurnFollower: Sendable {
 
     /// - Parameters:
     ///   - emit: gets the turn's non-terminal events; it runs under the follower's lock, on the
-    ///     gateway client's task or the turn's, so it must be quick and must not block.
+    ///     gateway connection's event loop, the gateway client's task or the turn's, so it must be
+    ///     quick and must not block.
     ///   - wake: asks the turn's task to act (see ``Wake``); quick, never blocking.
     ///   - tick: called by the deadline timer (armed from ``begin(_:)`` on); the turn's task then
     ///     calls ``tick(at:)``.
@@ -75,7 +77,7 @@ final class TurnFollower: Sendable {
         state = Mutex(State(backOnline: limits.started))
     }
 
-    // MARK: - From the gateway client's task
+    // MARK: - From the gateway
 
     /// One event of the turn's channel (or of the whole gateway session).
     func receive(_ event: DiscordGatewayEvent) {

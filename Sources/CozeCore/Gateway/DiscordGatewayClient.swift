@@ -88,9 +88,12 @@ public final class DiscordGatewayClient: Sendable {
     }
 
     /// Calls `deliver` from now on with what `events(channelID:)` (`events()` for a `nil`
-    /// channel) would yield, on the client's task and outside its lock, so it must be quick and
-    /// must not block; `finish` after the final `.stopped`. Returns the id for `unsubscribe(_:)`,
-    /// or `nil` when the client had already stopped (then both were called at once).
+    /// channel) would yield, outside the client's lock: most dispatches on the connection's event
+    /// loop as they arrive, everything else on the client's task. Dispatches never overlap one
+    /// another; a session event (`.reconnecting` after a dropped connection) may overlap the
+    /// connection's last dispatch. `deliver` must be quick and must not block; `finish` runs after
+    /// the final `.stopped`. Returns the id for `unsubscribe(_:)`, or `nil` when the client had
+    /// already stopped (then both were called at once).
     func subscribe(
         channelID: Snowflake?, deliver: @escaping @Sendable (DiscordGatewayEvent) -> Void,
         finish: @escaping @Sendable () -> Void = {}
@@ -234,10 +237,12 @@ public final class DiscordGatewayClient: Sendable {
         setStatus(resuming ? .resuming : .connecting)
         let url = session?.resumeURL ?? configuration.gatewayURL
         let socket: GatewayWebSocket
+        let link = ConnectionLink(sequence: session?.sequence)
         do {
             socket = try await GatewayWebSocket.connect(
                 to: url, zlibStream: configuration.zlibStream, proxy: configuration.proxy,
-                timeout: configuration.connectTimeout)
+                timeout: configuration.connectTimeout,
+                intercept: { [self] payload in dispatchOnEventLoop(payload, link: link) })
         } catch {
             if Task.isCancelled { return .cancelled }
             if session == nil, !Self.isGatewayURL(url) {
@@ -249,7 +254,6 @@ public final class DiscordGatewayClient: Sendable {
             return .reconnect(.connectFailed("\(error)"), stable: false)
         }
         updateStatistics { $0.connections += 1 }
-        let link = ConnectionLink(sequence: session?.sequence)
 
         return await withTaskGroup(of: Void.self) { group -> ConnectionOutcome in
             let helloTimeout = configuration.helloTimeout
@@ -261,9 +265,10 @@ public final class DiscordGatewayClient: Sendable {
             events: for await event in socket.events {
                 switch event {
                 case .payload(let payload):
-                    if let decided = await handle(
+                    let decided = await handle(
                         payload, socket: socket, session: &session, resuming: resuming, link: link, group: &group)
-                    {
+                    link.queuedPayloadHandled()
+                    if let decided {
                         outcome = decided
                         break events
                     }
@@ -273,6 +278,10 @@ public final class DiscordGatewayClient: Sendable {
                 }
             }
             group.cancelAll()
+            // Dispatches taken on the event loop moved only the link's sequence.
+            if let sequence = link.sequence, let known = session?.sequence, sequence > known {
+                session?.sequence = sequence
+            }
             if Task.isCancelled {
                 // shutdown(): 1000 tells Discord the session is over.
                 await socket.close(code: 1000)
@@ -371,14 +380,36 @@ public final class DiscordGatewayClient: Sendable {
                 emit(.dispatch(name: name, sequence: 0, data: data))
                 return
             }
-            let last = session?.sequence ?? 0
-            if sequence <= last {
-                updateStatistics { $0.duplicatesDropped += 1 }
-                return
-            }
-            let gap = last > 0 && sequence > last + 1
-            session?.sequence = sequence
-            link.sequence = sequence
+            let accepted = link.advance(to: sequence)
+            if case .accepted = accepted { session?.sequence = sequence }
+            deliverDispatch(name: name, sequence: sequence, data: data, accepted)
+        }
+    }
+
+    /// Runs on the connection's event loop for every payload, before the client's task sees it.
+    /// A numbered dispatch (other than READY and RESUMED) of an established session is handled
+    /// right there when nothing is waiting for the task, so an edit reaches its turn without a
+    /// task hand-off; everything else goes to the task, and while anything does, so does every
+    /// later payload, which keeps them all in order.
+    private func dispatchOnEventLoop(_ payload: JSONValue, link: ConnectionLink) -> Bool {
+        var candidate: (name: String, sequence: Int)?
+        if payload["op"]?.intValue == GatewayOpcode.dispatch.rawValue, let sequence = payload["s"]?.intValue,
+            let name = payload["t"]?.stringValue, name != "READY", name != "RESUMED"
+        {
+            candidate = (name, sequence)
+        }
+        // Called for every payload: the link counts those it leaves to the task.
+        guard let accepted = link.takeOnEventLoop(sequence: candidate?.sequence), let candidate else { return false }
+        deliverDispatch(name: candidate.name, sequence: candidate.sequence, data: payload["d"] ?? .null, accepted)
+        return true
+    }
+
+    /// Counts a numbered dispatch and emits it, unless it repeats one already seen.
+    private func deliverDispatch(name: String, sequence: Int, data: JSONValue, _ accepted: ConnectionLink.Advance) {
+        switch accepted {
+        case .duplicate:
+            updateStatistics { $0.duplicatesDropped += 1 }
+        case .accepted(let gap):
             updateStatistics {
                 if gap { $0.sequenceGaps += 1 }
                 $0.dispatches += 1
@@ -511,6 +542,8 @@ public final class DiscordGatewayClient: Sendable {
 private final class ConnectionLink: Sendable {
     private struct State {
         var sequence: Int?
+        /// Payloads given to the client's task and not yet handled by it.
+        var queued = 0
         var acknowledged = true
         var helloReceived = false
         var helloTimedOut = false
@@ -527,6 +560,44 @@ private final class ConnectionLink: Sendable {
     var sequence: Int? {
         get { state.withLock { $0.sequence } }
         set { state.withLock { $0.sequence = newValue } }
+    }
+
+    /// What a numbered dispatch does to the session's sequence.
+    enum Advance {
+        /// Already seen (a resumed session replays): drop it.
+        case duplicate
+        /// New; `gap` when some sequence numbers were skipped.
+        case accepted(gap: Bool)
+    }
+
+    /// Takes `sequence` as the latest seen, unless it is not newer.
+    func advance(to sequence: Int) -> Advance {
+        state.withLock { Self.advance(&$0, to: sequence) }
+    }
+
+    /// On the event loop: advances to `sequence` when the session is established and no payload
+    /// waits for the task (the dispatch is then handled there); otherwise `nil`, and the payload,
+    /// counted, goes to the task.
+    func takeOnEventLoop(sequence: Int?) -> Advance? {
+        state.withLock { state in
+            guard let sequence, state.readyAt != nil, state.queued == 0 else {
+                state.queued += 1
+                return nil
+            }
+            return Self.advance(&state, to: sequence)
+        }
+    }
+
+    /// The task has handled one payload that ``takeOnEventLoop(sequence:)`` gave it.
+    func queuedPayloadHandled() {
+        state.withLock { $0.queued -= 1 }
+    }
+
+    private static func advance(_ state: inout State, to sequence: Int) -> Advance {
+        let last = state.sequence ?? 0
+        guard sequence > last else { return .duplicate }
+        state.sequence = sequence
+        return .accepted(gap: last > 0 && sequence > last + 1)
     }
 
     var isZombie: Bool { state.withLock { $0.zombie } }
