@@ -221,5 +221,13 @@ let package = Package(
                 .product(name: "NIOWebSocket", package: "swift-nio"),
             ]
         ),
+        .testTarget(
+            name: "CozeBridgeHTTPPluginTests",
+            dependencies: [
+                "CozeBridgeHTTPPlugin",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
     ]
 )

@@ -12,10 +12,10 @@ struct ChatCompletionsRoute: Sendable {
     static let conversationHeader = HTTPField.Name("X-Conversation-Id")!
 
     func register(on router: Router<BridgeRequestContext>) {
-        router.post("/v1/chat/completions") { request, _ in try await handle(request) }
+        router.post("/v1/chat/completions") { request, context in try await handle(request, context) }
     }
 
-    func handle(_ request: Request) async throws -> Response {
+    func handle(_ request: Request, _ context: BridgeRequestContext) async throws -> Response {
         let key = try services.keys.openAIKey(for: request)
         let chat = try await OpenAIRequestBody.decode(
             ChatCompletionRequest.self, from: request, limit: services.settings.maxBodyBytes)
@@ -58,7 +58,9 @@ struct ChatCompletionsRoute: Sendable {
             let renderer = ChatChunkRenderer(
                 chunks: chunks, tokens: services.tokens, promptTokens: promptTokens,
                 includeUsage: chat.streamOptions?.includeUsage == true, logger: services.logger)
-            return try await ServerSentEvents.response(for: events, renderer: renderer, headers: headers) {
+            return try await ServerSentEvents.response(
+                for: events, renderer: renderer, on: context.eventLoop, headers: headers
+            ) {
                 OpenAIError($0)
             }
         }

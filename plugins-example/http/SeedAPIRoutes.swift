@@ -12,23 +12,24 @@ struct SeedAPIRoutes: Sendable {
     let services: BridgeServices
 
     func register(on router: Router<BridgeRequestContext>) {
-        route(router, "/api/CreateConversation") { try await createConversation($0, $1) }
-        route(router, "/api/DeleteConversation") { try await deleteConversation($0, $1) }
-        route(router, "/api/RenameConversation") { try await renameConversation($0, $1) }
-        route(router, "/api/GetConversations") { try await getConversations($0, $1) }
-        route(router, "/api/ConversationIsFound") { try await conversationIsFound($0, $1) }
-        route(router, "/api/Chat") { try await chat($0, $1) }
-        route(router, "/api/ChatStream") { try await chatStream($0, $1) }
-        route(router, "/api/Keepalive") { try await keepalive($0, $1) }
-        route(router, "/api/IsBotOnline") { try await isBotOnline($0, $1) }
+        route(router, "/api/CreateConversation") { parameters, key, _ in try await createConversation(parameters, key) }
+        route(router, "/api/DeleteConversation") { parameters, key, _ in try await deleteConversation(parameters, key) }
+        route(router, "/api/RenameConversation") { parameters, key, _ in try await renameConversation(parameters, key) }
+        route(router, "/api/GetConversations") { parameters, key, _ in try await getConversations(parameters, key) }
+        route(router, "/api/ConversationIsFound") { parameters, key, _ in try await conversationIsFound(parameters, key) }
+        route(router, "/api/Chat") { parameters, key, _ in try await chat(parameters, key) }
+        route(router, "/api/ChatStream") { try await chatStream($0, $1, $2) }
+        route(router, "/api/Keepalive") { parameters, key, _ in try await keepalive(parameters, key) }
+        route(router, "/api/IsBotOnline") { parameters, key, _ in try await isBotOnline(parameters, key) }
     }
 
-    /// A seed endpoint's handler: the parameters and the resolved key (nil for the open key).
-    typealias Handler = @Sendable (SeedParameters, String?) async throws -> Response
+    /// A seed endpoint's handler: the parameters, the resolved key (nil for the open key) and the
+    /// request's context.
+    typealias Handler = @Sendable (SeedParameters, String?, BridgeRequestContext) async throws -> Response
 
     private func route(_ router: Router<BridgeRequestContext>, _ path: RouterPath, _ handler: @escaping Handler) {
         for method in [HTTPRequest.Method.get, .post] {
-            router.on(path, method: method) { request, _ in
+            router.on(path, method: method) { request, context in
                 let parameters = try await SeedParameters.read(request, limit: services.settings.maxBodyBytes)
                 do throws(RequestBodyError) {
                     try parameters.checkForCore()
@@ -44,7 +45,7 @@ struct SeedAPIRoutes: Sendable {
                     throw SeedAPIError(.unauthorized, "Unknown key: no bot of this server has this Key.")
                 }
                 do {
-                    return try await handler(parameters, key)
+                    return try await handler(parameters, key, context)
                 } catch let error as CozeError {
                     throw SeedAPIError(error)
                 }
@@ -127,10 +128,12 @@ struct SeedAPIRoutes: Sendable {
         return success("Success.", Self.answerData(answer))
     }
 
-    func chatStream(_ parameters: SeedParameters, _ key: String?) async throws -> Response {
+    func chatStream(_ parameters: SeedParameters, _ key: String?, _ context: BridgeRequestContext) async throws -> Response {
         let turn = try turn(parameters)
         let events = services.host.stream(key: key, conversation: turn.conversation, prompt: turn.prompt, images: turn.images)
-        return try await ServerSentEvents.response(for: events, renderer: SeedStreamRenderer()) { SeedAPIError($0) }
+        return try await ServerSentEvents.response(for: events, renderer: SeedStreamRenderer(), on: context.eventLoop) {
+            SeedAPIError($0)
+        }
     }
 
     func keepalive(_ parameters: SeedParameters, _ key: String?) async throws -> Response {

@@ -2,6 +2,7 @@ import CozeBridgePluginKit
 import DiscordWire
 import HTTPTypes
 import Hummingbird
+import NIOCore
 
 /// Turns a streamed turn into the server-sent events of one API (OpenAI's chunks, the seed's
 /// progress objects).
@@ -30,9 +31,11 @@ enum ServerSentEvents {
     ///
     /// A client that goes away ends the body: delivery stops, but the turn still completes and is
     /// recorded in its conversation by the core.
+    ///
+    /// The body runs on `eventLoop`, the connection's (see ``EventLoopTaskExecutor``).
     static func response(
         for events: AsyncThrowingStream<StreamEvent, any Error>, renderer: some TurnEventRenderer,
-        headers extra: HTTPFields = [:], httpError: (CozeError) -> any Error
+        on eventLoop: any EventLoop, headers extra: HTTPFields = [:], httpError: (CozeError) -> any Error
     ) async throws -> Response {
         var iterator = events.makeAsyncIterator()
         let first: StreamEvent?
@@ -44,20 +47,23 @@ enum ServerSentEvents {
         let pending = OneShot(iterator)
         var fields = headers
         fields.append(contentsOf: extra)
+        let executor = EventLoopTaskExecutor(eventLoop)
         return Response(status: .ok, headers: fields, body: ResponseBody { [renderer] writer in
-            var iterator = pending.take()
-            var renderer = renderer
-            try await writer.write(contentsOf: renderer.start())
-            var next = first
-            do {
-                while let event = next {
-                    try await writer.write(contentsOf: renderer.render(event))
-                    next = try await iterator.next()
+            try await withTaskExecutorPreference(executor) {
+                var iterator = pending.take()
+                var renderer = renderer
+                try await writer.write(contentsOf: renderer.start())
+                var next = first
+                do {
+                    while let event = next {
+                        try await writer.write(contentsOf: renderer.render(event))
+                        next = try await iterator.next()
+                    }
+                } catch let error as CozeError {
+                    try await writer.write(renderer.failure(error))
                 }
-            } catch let error as CozeError {
-                try await writer.write(renderer.failure(error))
+                try await writer.finish(nil)
             }
-            try await writer.finish(nil)
         })
     }
 
