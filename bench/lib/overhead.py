@@ -5,6 +5,12 @@ The emulator (scenario coze.timestamp_markers) ends the text each create/edit ad
 text through, so each SSE content chunk carries the marker of the edit it came from; the client
 takes time.time_ns() when the SSE line arrives. Latency = receive - stamp, per marker. It includes
 the emulator's own gateway encode and send, the host (core + http plugin) and the client's read.
+
+A direct gateway client in the same asyncio loop receives the very same edits with no bridge in
+between. Two estimates of what the bridge adds come from it: the end-to-end percentile minus the
+direct client's percentile, and, per edit, the SSE arrival minus the direct client's arrival of
+that same edit (its marker), whose percentiles are the bridge's own: a stall of the emulator or of
+the Python loop delays both arrivals of an edit alike and cancels out.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import re
 import sys
 import tempfile
 import time
+import zlib
 from pathlib import Path
 
 import aiohttp
@@ -27,7 +34,7 @@ import benchlib as B  # noqa: E402
 MARK = re.compile(rb"\[t=(\d+)\]")
 
 
-async def one_stream(session, url, name, prompt, latencies, counts, delay, spans):
+async def one_stream(session, url, name, prompt, latencies, counts, delay, spans, arrivals):
     await asyncio.sleep(delay)
     body = {"model": "coze", "stream": True, "user": name, "messages": [{"role": "user", "content": prompt}]}
     chunks = 0
@@ -50,6 +57,7 @@ async def one_stream(session, url, name, prompt, latencies, counts, delay, spans
                     last = now
                     for stamp in found:
                         latencies.append(now - int(stamp))
+                        arrivals[int(stamp)] = now
     counts["chunks"] += chunks
     counts["streams"] += 1
     if first is not None:
@@ -67,20 +75,44 @@ def peak_concurrency(spans) -> int:
 
 
 class GatewayControl:
-    """A plain gateway client (JSON frames, no compression) logged in as the spare bot: the same
-    marked edits reach it straight from the emulator, so its latencies are the floor that the
-    emulator's dispatch, loopback and a Python reader cost without any bridge in between."""
+    """A gateway client logged in as the spare bot that connects as the bridge does (JSON,
+    zlib-stream unless `compressed` is off): the same marked edits reach it straight from the
+    emulator, so its latencies are the floor that the emulator's dispatch, loopback and a Python
+    reader cost without any bridge in between."""
 
-    def __init__(self, info: dict):
-        self.url = info["gateway"].rstrip("/") + "/?v=10&encoding=json"
+    def __init__(self, info: dict, compressed: bool = True):
+        self.compressed = compressed
+        self.url = info["gateway"].rstrip("/") + "/?v=10&encoding=json" + ("&compress=zlib-stream" if compressed else "")
         self.token = info["spare_bot_token"]
         self.latencies: list[int] = []
+        self.arrivals: dict[int, int] = {}
         self.recording = False
         self.ready = asyncio.Event()
 
     async def run(self) -> None:
         async with aiohttp.ClientSession() as session, session.ws_connect(self.url, max_msg_size=0) as ws:
-            hello = json.loads((await ws.receive()).data)
+            inflater = zlib.decompressobj()
+            pending = b""
+
+            async def payloads():
+                """(arrival ns, payload) per gateway message; zlib-stream shares one context, and a
+                message ends with Z_SYNC_FLUSH's suffix."""
+                nonlocal pending
+                async for frame in ws:
+                    now = time.time_ns()
+                    if frame.type == aiohttp.WSMsgType.BINARY and self.compressed:
+                        pending += frame.data
+                        if not pending.endswith(b"\x00\x00\xff\xff"):
+                            continue
+                        text, pending = inflater.decompress(pending), b""
+                    elif frame.type == aiohttp.WSMsgType.TEXT:
+                        text = frame.data
+                    else:
+                        return
+                    yield now, json.loads(text)
+
+            messages = payloads()
+            _, hello = await anext(messages)
             interval = hello["d"]["heartbeat_interval"] / 1000.0
             sequence = None
 
@@ -94,11 +126,7 @@ class GatewayControl:
                                                 "properties": {"os": "linux", "browser": "bench", "device": "bench"}}})
             beating = asyncio.create_task(beat())
             try:
-                async for frame in ws:
-                    now = time.time_ns()
-                    if frame.type != aiohttp.WSMsgType.TEXT:
-                        break
-                    payload = json.loads(frame.data)
+                async for now, payload in messages:
                     sequence = payload.get("s") or sequence
                     if payload.get("t") == "READY":
                         self.ready.set()
@@ -108,11 +136,12 @@ class GatewayControl:
                         found = MARK.findall(content.encode())
                         if found:
                             self.latencies.append(now - int(found[-1]))
+                            self.arrivals[int(found[-1])] = now
             finally:
                 beating.cancel()
 
 
-async def round_(port, names, prompt_tag, spread_s, latencies, counts, spans, control=None):
+async def round_(port, names, prompt_tag, spread_s, latencies, counts, spans, arrivals, control=None):
     url = f"http://127.0.0.1:{port}/v1/chat/completions"
     connector = aiohttp.TCPConnector(limit=0)
     timeout = aiohttp.ClientTimeout(total=None, sock_read=180)
@@ -125,7 +154,7 @@ async def round_(port, names, prompt_tag, spread_s, latencies, counts, spans, co
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         await asyncio.gather(*(
             one_stream(session, url, name, f"{prompt_tag} {name}: tell me about lighthouses", latencies, counts,
-                       spread_s * i / max(n, 1), spans)
+                       spread_s * i / max(n, 1), spans, arrivals)
             for i, name in enumerate(names)))
     if listening is not None:
         await asyncio.sleep(0.5)
@@ -140,6 +169,8 @@ def main() -> int:
     parser.add_argument("--jitter", type=int, default=100, help="edit_jitter_ms")
     parser.add_argument("--no-control", dest="control", action="store_false",
                         help="skip the direct gateway client that measures the latency floor without the bridge")
+    parser.add_argument("--plain-control", dest="control_compressed", action="store_false",
+                        help="the direct gateway client asks for no compression (the bridge uses zlib-stream)")
     args = parser.parse_args()
     levels = [int(x) for x in args.streams.split(",")]
     B.build("discord-emulator", "cozebridge", "cozebridge-host", "cozebridge-http")
@@ -162,17 +193,19 @@ def main() -> int:
             # Warm-up: creates the channels/threads and opens the client paths; one chunk each.
             emulator.control("PUT", "/scenario", {"coze": {"chunks": 1}})
             warm = {"chunks": 0, "streams": 0, "errors": 0}
-            asyncio.run(round_(port, names, "warm", min(5.0, n * 0.005), [], warm, []))
+            asyncio.run(round_(port, names, "warm", min(5.0, n * 0.005), [], warm, [], {}))
             emulator.control("PUT", "/scenario", {"coze": {"chunks": args.chunks}})
             latencies: list[int] = []
             counts = {"chunks": 0, "streams": 0, "errors": 0}
             spans: list[tuple[int, int]] = []
-            control = GatewayControl(emulator.info) if args.control else None
+            arrivals: dict[int, int] = {}
+            control = GatewayControl(emulator.info, args.control_compressed) if args.control else None
             cpu0 = B.cpu_seconds(host.pid)
             emu_cpu0 = B.cpu_seconds(emulator.proc.pid)
             t0 = time.monotonic()
             client0 = time.process_time()
-            asyncio.run(round_(port, names, "measure", args.interval / 1000.0, latencies, counts, spans, control))
+            asyncio.run(round_(port, names, "measure", args.interval / 1000.0, latencies, counts, spans, arrivals,
+                               control))
             wall = time.monotonic() - t0
             client_cpu = time.process_time() - client0
             cpu = B.cpu_seconds(host.pid) - cpu0
@@ -194,6 +227,12 @@ def main() -> int:
                             "control_p99_ms": B.percentile(floor, 99),
                             "bridge_added_p50_ms": row["p50_ms"] - B.percentile(floor, 50),
                             "bridge_added_p99_ms": row["p99_ms"] - B.percentile(floor, 99)})
+                paired = sorted((arrivals[stamp] - seen) / 1e6 for stamp, seen in control.arrivals.items()
+                                if stamp in arrivals)
+                if paired:
+                    row.update({"paired_edits": len(paired), "per_edit_added_p50_ms": B.percentile(paired, 50),
+                                "per_edit_added_p99_ms": B.percentile(paired, 99),
+                                "per_edit_added_max_ms": paired[-1]})
             rows.append(row)
             print(f"{n:5d} streams: {row['completed']} done, {row['errors']} errors, "
                   f"at most {row['peak_concurrent_streams']} streaming at once, {chunks} chunks "
@@ -205,6 +244,10 @@ def main() -> int:
                 print(f"       direct gateway client (no bridge): {row['control_edits']} edits, p50 "
                       f"{row['control_p50_ms']:.3f} ms, p99 {row['control_p99_ms']:.3f} ms -> bridge adds "
                       f"p50 {row['bridge_added_p50_ms']:.3f} ms, p99 {row['bridge_added_p99_ms']:.3f} ms", flush=True)
+            if "paired_edits" in row:
+                print(f"       per edit, SSE arrival - direct client's arrival ({row['paired_edits']} edits): bridge adds "
+                      f"p50 {row['per_edit_added_p50_ms']:.3f} ms, p99 {row['per_edit_added_p99_ms']:.3f} ms, "
+                      f"max {row['per_edit_added_max_ms']:.3f} ms", flush=True)
     finally:
         status = host.stop()
         emulator.stop()
@@ -216,8 +259,11 @@ def main() -> int:
     for row in rows:
         target = 1.0 if row["streams"] <= 100 else 5.0
         if row["streams"] in (100, 1000):
-            verdict.append(f"{row['streams']}: p99 {row['p99_ms']:.2f} ms "
-                           f"({'met' if row['p99_ms'] < target else 'NOT met'}, target < {target:g} ms)")
+            judged = [f"end to end p99 {row['p99_ms']:.2f} ms ({'met' if row['p99_ms'] < target else 'NOT met'})"]
+            if "per_edit_added_p99_ms" in row:
+                added = row["per_edit_added_p99_ms"]
+                judged.append(f"bridge adds p99 {added:.2f} ms per edit ({'met' if added < target else 'NOT met'})")
+            verdict.append(f"{row['streams']}: " + ", ".join(judged) + f", target < {target:g} ms")
     print("summary: overhead " + "; ".join(
         f"{r['streams']} streams p50/p99/max {r['p50_ms']:.2f}/{r['p99_ms']:.2f}/{r['max_ms']:.2f} ms, "
         f"{r['chunks_per_s']:.0f} chunks/s, {r['host_cpu_us_per_chunk']:.0f} us CPU/chunk" for r in rows)
