@@ -75,12 +75,12 @@ def peak_concurrency(spans) -> int:
 
 
 class GatewayControl:
-    """A gateway client logged in as the spare bot that connects as the bridge does (JSON,
-    zlib-stream unless `compressed` is off): the same marked edits reach it straight from the
-    emulator, so its latencies are the floor that the emulator's dispatch, loopback and a Python
-    reader cost without any bridge in between."""
+    """A gateway client logged in as the spare bot (JSON; zlib-stream, as the bridge connects,
+    when `compressed`): the same marked edits reach it straight from the emulator, so its
+    latencies are the floor that the emulator's dispatch, loopback and a Python reader cost
+    without any bridge in between."""
 
-    def __init__(self, info: dict, compressed: bool = True):
+    def __init__(self, info: dict, compressed: bool = False):
         self.compressed = compressed
         self.url = info["gateway"].rstrip("/") + "/?v=10&encoding=json" + ("&compress=zlib-stream" if compressed else "")
         self.token = info["spare_bot_token"]
@@ -141,14 +141,13 @@ class GatewayControl:
                 beating.cancel()
 
 
-async def round_(port, names, prompt_tag, spread_s, latencies, counts, spans, arrivals, control=None):
+async def round_(port, names, prompt_tag, spread_s, latencies, counts, spans, arrivals, *controls):
     url = f"http://127.0.0.1:{port}/v1/chat/completions"
     connector = aiohttp.TCPConnector(limit=0)
     timeout = aiohttp.ClientTimeout(total=None, sock_read=180)
     n = len(names)
-    listening = None
-    if control is not None:
-        listening = asyncio.create_task(control.run())
+    listening = [asyncio.create_task(control.run()) for control in controls]
+    for control in controls:
         await asyncio.wait_for(control.ready.wait(), 30)
         control.recording = True
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
@@ -156,9 +155,10 @@ async def round_(port, names, prompt_tag, spread_s, latencies, counts, spans, ar
             one_stream(session, url, name, f"{prompt_tag} {name}: tell me about lighthouses", latencies, counts,
                        spread_s * i / max(n, 1), spans, arrivals)
             for i, name in enumerate(names)))
-    if listening is not None:
+    if listening:
         await asyncio.sleep(0.5)
-        listening.cancel()
+        for task in listening:
+            task.cancel()
 
 
 def main() -> int:
@@ -169,8 +169,13 @@ def main() -> int:
     parser.add_argument("--jitter", type=int, default=100, help="edit_jitter_ms")
     parser.add_argument("--no-control", dest="control", action="store_false",
                         help="skip the direct gateway client that measures the latency floor without the bridge")
-    parser.add_argument("--plain-control", dest="control_compressed", action="store_false",
-                        help="the direct gateway client asks for no compression (the bridge uses zlib-stream)")
+    parser.add_argument("--zlib-control", dest="control_compressed", action="store_true",
+                        help="the direct gateway client asks for zlib-stream as the bridge does (by default it "
+                             "reads plain JSON: compressing every edit twice loads the emulator, and the "
+                             "difference in the figures was within the noise at 100 streams)")
+    parser.add_argument("--calibrate", action="store_true",
+                        help="also run a second direct client: how far apart two identical clients get the same "
+                             "edit is the noise floor of the per-edit figure (it adds their load)")
     args = parser.parse_args()
     levels = [int(x) for x in args.streams.split(",")]
     B.build("discord-emulator", "cozebridge", "cozebridge-host", "cozebridge-http")
@@ -200,12 +205,13 @@ def main() -> int:
             spans: list[tuple[int, int]] = []
             arrivals: dict[int, int] = {}
             control = GatewayControl(emulator.info, args.control_compressed) if args.control else None
+            twin = GatewayControl(emulator.info, args.control_compressed) if args.control and args.calibrate else None
             cpu0 = B.cpu_seconds(host.pid)
             emu_cpu0 = B.cpu_seconds(emulator.proc.pid)
             t0 = time.monotonic()
             client0 = time.process_time()
             asyncio.run(round_(port, names, "measure", args.interval / 1000.0, latencies, counts, spans, arrivals,
-                               control))
+                               *[c for c in (control, twin) if c is not None]))
             wall = time.monotonic() - t0
             client_cpu = time.process_time() - client0
             cpu = B.cpu_seconds(host.pid) - cpu0
@@ -233,6 +239,12 @@ def main() -> int:
                     row.update({"paired_edits": len(paired), "per_edit_added_p50_ms": B.percentile(paired, 50),
                                 "per_edit_added_p99_ms": B.percentile(paired, 99),
                                 "per_edit_added_max_ms": paired[-1]})
+                if twin is not None:
+                    apart = sorted(abs(twin.arrivals[stamp] - seen) / 1e6 for stamp, seen in control.arrivals.items()
+                                   if stamp in twin.arrivals)
+                    if apart:
+                        row.update({"twin_apart_p50_ms": B.percentile(apart, 50),
+                                    "twin_apart_p99_ms": B.percentile(apart, 99)})
             rows.append(row)
             print(f"{n:5d} streams: {row['completed']} done, {row['errors']} errors, "
                   f"at most {row['peak_concurrent_streams']} streaming at once, {chunks} chunks "
@@ -248,6 +260,9 @@ def main() -> int:
                 print(f"       per edit, SSE arrival - direct client's arrival ({row['paired_edits']} edits): bridge adds "
                       f"p50 {row['per_edit_added_p50_ms']:.3f} ms, p99 {row['per_edit_added_p99_ms']:.3f} ms, "
                       f"max {row['per_edit_added_max_ms']:.3f} ms", flush=True)
+            if "twin_apart_p99_ms" in row:
+                print(f"       calibration: two identical direct clients get the same edit p50 {row['twin_apart_p50_ms']:.3f} ms, "
+                      f"p99 {row['twin_apart_p99_ms']:.3f} ms apart", flush=True)
     finally:
         status = host.stop()
         emulator.stop()
