@@ -152,9 +152,10 @@ let package = Package(
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 "CozeBridgeHTTPRequests",
+                "CozeBridgeEventLoopExecutor",
             ],
             path: "plugins-example/http",
-            exclude: ["exports.map", "README.md", "Requests"],
+            exclude: ["exports.map", "README.md", "Requests", "EventLoopExecutor"],
             linkerSettings: [
                 .unsafeFlags(["-Xlinker", "--version-script=plugins-example/http/exports.map"])
             ]
@@ -166,6 +167,13 @@ let package = Package(
             name: "CozeBridgeHTTPRequests",
             dependencies: ["CozeBridgePluginKit", "DiscordWire"],
             path: "plugins-example/http/Requests"
+        ),
+        // The task executor that keeps a streamed response on its connection's event loop: its own
+        // module so that a test target can link it without the plugin's export list.
+        .target(
+            name: "CozeBridgeEventLoopExecutor",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            path: "plugins-example/http/EventLoopExecutor"
         ),
         // Operator tool for the conversation store (list, legacy import) and the crash-test writer.
         .executableTarget(
@@ -222,9 +230,9 @@ let package = Package(
             ]
         ),
         .testTarget(
-            name: "CozeBridgeHTTPPluginTests",
+            name: "CozeBridgeEventLoopExecutorTests",
             dependencies: [
-                "CozeBridgeHTTPPlugin",
+                "CozeBridgeEventLoopExecutor",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]

@@ -1,3 +1,4 @@
+import CozeBridgeEventLoopExecutor
 import CozeBridgePluginKit
 import DiscordWire
 import HTTPTypes

@@ -2,7 +2,7 @@ import NIOCore
 import NIOPosix
 import Testing
 
-@testable import CozeBridgeHTTPPlugin
+import CozeBridgeEventLoopExecutor
 
 /// The executor that keeps a streamed response's body on its connection's event loop.
 @Suite struct EventLoopTaskExecutorTests {
