@@ -29,6 +29,7 @@ from pathlib import Path
 import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import arrivals as kernel  # noqa: E402
 import benchlib as B  # noqa: E402
 
 MARK = re.compile(rb"\[t=(\d+)\]")
@@ -173,6 +174,11 @@ def main() -> int:
                         help="the direct gateway client asks for zlib-stream as the bridge does (by default it "
                              "reads plain JSON: compressing every edit twice loads the emulator, and the "
                              "difference in the figures was within the noise at 100 streams)")
+    parser.add_argument("--aiohttp", dest="kernel_timestamps", action="store_false",
+                        help="drive the streams with aiohttp and time arrivals with time.time_ns() when Python reads "
+                             "them (the method of the earlier figures); by default plain sockets are timed by the "
+                             "kernel's receive timestamps (SO_TIMESTAMPNS), so the client's own scheduling does not "
+                             "count as latency")
     parser.add_argument("--calibrate", action="store_true",
                         help="also run a second direct client: how far apart two identical clients get the same "
                              "edit is the noise floor of the per-edit figure (it adds their load)")
@@ -206,12 +212,34 @@ def main() -> int:
             arrivals: dict[int, int] = {}
             control = GatewayControl(emulator.info, args.control_compressed) if args.control else None
             twin = GatewayControl(emulator.info, args.control_compressed) if args.control and args.calibrate else None
+            if args.kernel_timestamps:
+                gateways = [kernel.Gateway(emulator.info) for _ in range((1 + args.calibrate) if args.control else 0)]
+                time.sleep(1.0)  # HELLO, IDENTIFY, READY
             cpu0 = B.cpu_seconds(host.pid)
             emu_cpu0 = B.cpu_seconds(emulator.proc.pid)
             t0 = time.monotonic()
             client0 = time.process_time()
-            asyncio.run(round_(port, names, "measure", args.interval / 1000.0, latencies, counts, spans, arrivals,
-                               *[c for c in (control, twin) if c is not None]))
+            if args.kernel_timestamps:
+                bodies = [(args.interval / 1000.0 * i / max(n, 1),
+                           {"model": "coze", "stream": True, "user": name,
+                            "messages": [{"role": "user", "content": f"measure {name}: tell me about lighthouses"}]})
+                          for i, name in enumerate(names)]
+                arrivals, per_stream, failures = kernel.run(port, bodies, gateways)
+                latencies.extend(seen - stamp for stamp, seen in arrivals.items())
+                counts.update(chunks=len(arrivals), streams=n - failures, errors=failures)
+                spans.extend((min(a.values()), max(a.values())) for a in per_stream if a)
+                # The direct clients' figures go where the aiohttp ones would.
+                for index, gateway in enumerate(gateways):
+                    timed = GatewayControl(emulator.info)
+                    timed.arrivals = dict(gateway.connection.arrivals)
+                    timed.latencies = [seen - stamp for stamp, seen in timed.arrivals.items()]
+                    if index == 0:
+                        control = timed
+                    else:
+                        twin = timed
+            else:
+                asyncio.run(round_(port, names, "measure", args.interval / 1000.0, latencies, counts, spans, arrivals,
+                                   *[c for c in (control, twin) if c is not None]))
             wall = time.monotonic() - t0
             client_cpu = time.process_time() - client0
             cpu = B.cpu_seconds(host.pid) - cpu0
