@@ -169,13 +169,14 @@ final class StreamHandle: @unchecked Sendable {
                 message.withCString { onError(status, $0, userdata) }
             }
         }
-        if isCancellation { queue.async { [self] in serial.withLock { _ in body() } } } else { schedule(body) }
+        // Always queued: a cancel can come from inside a direct callback, which holds `serial`.
+        schedule(onQueue: isCancellation, body)
     }
 
     /// Runs `body` (which calls one callback) next in this stream's order: right here for a
-    /// direct stream, else on the queue. Under `serial` either way.
-    private func schedule(_ body: @escaping @Sendable () -> Void) {
-        if direct {
+    /// direct stream unless `onQueue`, else on the queue. Under `serial` either way.
+    private func schedule(onQueue: Bool = false, _ body: @escaping @Sendable () -> Void) {
+        if direct && !onQueue {
             serial.withLock { _ in body() }
         } else {
             queue.async { [self] in serial.withLock { _ in body() } }

@@ -35,7 +35,7 @@ import benchlib as B  # noqa: E402
 MARK = re.compile(rb"\[t=(\d+)\]")
 
 
-async def one_stream(session, url, name, prompt, latencies, counts, delay, spans, arrivals):
+async def one_stream(session, url, name, prompt, counts, delay, spans, arrivals):
     await asyncio.sleep(delay)
     body = {"model": "coze", "stream": True, "user": name, "messages": [{"role": "user", "content": prompt}]}
     chunks = 0
@@ -57,8 +57,7 @@ async def one_stream(session, url, name, prompt, latencies, counts, delay, spans
                     first = first or now
                     last = now
                     for stamp in found:
-                        latencies.append(now - int(stamp))
-                        arrivals[int(stamp)] = now
+                        arrivals.setdefault(int(stamp), now)
     counts["chunks"] += chunks
     counts["streams"] += 1
     if first is not None:
@@ -85,7 +84,6 @@ class GatewayControl:
         self.compressed = compressed
         self.url = info["gateway"].rstrip("/") + "/?v=10&encoding=json" + ("&compress=zlib-stream" if compressed else "")
         self.token = info["spare_bot_token"]
-        self.latencies: list[int] = []
         self.arrivals: dict[int, int] = {}
         self.recording = False
         self.ready = asyncio.Event()
@@ -136,13 +134,12 @@ class GatewayControl:
                         # Only the newest marker is this edit's; earlier ones repeat older edits.
                         found = MARK.findall(content.encode())
                         if found:
-                            self.latencies.append(now - int(found[-1]))
-                            self.arrivals[int(found[-1])] = now
+                            self.arrivals.setdefault(int(found[-1]), now)
             finally:
                 beating.cancel()
 
 
-async def round_(port, names, prompt_tag, spread_s, latencies, counts, spans, arrivals, *controls):
+async def round_(port, names, prompt_tag, spread_s, counts, spans, arrivals, *controls):
     url = f"http://127.0.0.1:{port}/v1/chat/completions"
     connector = aiohttp.TCPConnector(limit=0)
     timeout = aiohttp.ClientTimeout(total=None, sock_read=180)
@@ -153,7 +150,7 @@ async def round_(port, names, prompt_tag, spread_s, latencies, counts, spans, ar
         control.recording = True
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         await asyncio.gather(*(
-            one_stream(session, url, name, f"{prompt_tag} {name}: tell me about lighthouses", latencies, counts,
+            one_stream(session, url, name, f"{prompt_tag} {name}: tell me about lighthouses", counts,
                        spread_s * i / max(n, 1), spans, arrivals)
             for i, name in enumerate(names)))
     if listening:
@@ -204,17 +201,19 @@ def main() -> int:
             # Warm-up: creates the channels/threads and opens the client paths; one chunk each.
             emulator.control("PUT", "/scenario", {"coze": {"chunks": 1}})
             warm = {"chunks": 0, "streams": 0, "errors": 0}
-            asyncio.run(round_(port, names, "warm", min(5.0, n * 0.005), [], warm, [], {}))
+            asyncio.run(round_(port, names, "warm", min(5.0, n * 0.005), warm, [], {}))
             emulator.control("PUT", "/scenario", {"coze": {"chunks": args.chunks}})
-            latencies: list[int] = []
             counts = {"chunks": 0, "streams": 0, "errors": 0}
             spans: list[tuple[int, int]] = []
+            # {marker: first arrival} of the SSE streams, and of each direct client (the second one,
+            # with --calibrate, only to compare with the first).
             arrivals: dict[int, int] = {}
-            control = GatewayControl(emulator.info, args.control_compressed) if args.control else None
-            twin = GatewayControl(emulator.info, args.control_compressed) if args.control and args.calibrate else None
+            direct_clients = (1 + args.calibrate) if args.control else 0
             if args.kernel_timestamps:
-                gateways = [kernel.Gateway(emulator.info) for _ in range((1 + args.calibrate) if args.control else 0)]
+                gateways = [kernel.Gateway(emulator.info) for _ in range(direct_clients)]
                 time.sleep(1.0)  # HELLO, IDENTIFY, READY
+            else:
+                controls = [GatewayControl(emulator.info, args.control_compressed) for _ in range(direct_clients)]
             cpu0 = B.cpu_seconds(host.pid)
             emu_cpu0 = B.cpu_seconds(emulator.proc.pid)
             t0 = time.monotonic()
@@ -225,27 +224,17 @@ def main() -> int:
                             "messages": [{"role": "user", "content": f"measure {name}: tell me about lighthouses"}]})
                           for i, name in enumerate(names)]
                 arrivals, per_stream, failures = kernel.run(port, bodies, gateways)
-                latencies.extend(seen - stamp for stamp, seen in arrivals.items())
                 counts.update(chunks=len(arrivals), streams=n - failures, errors=failures)
                 spans.extend((min(a.values()), max(a.values())) for a in per_stream if a)
-                # The direct clients' figures go where the aiohttp ones would.
-                for index, gateway in enumerate(gateways):
-                    timed = GatewayControl(emulator.info)
-                    timed.arrivals = dict(gateway.connection.arrivals)
-                    timed.latencies = [seen - stamp for stamp, seen in timed.arrivals.items()]
-                    if index == 0:
-                        control = timed
-                    else:
-                        twin = timed
+                direct = [gateway.connection.arrivals for gateway in gateways]
             else:
-                asyncio.run(round_(port, names, "measure", args.interval / 1000.0, latencies, counts, spans, arrivals,
-                                   *[c for c in (control, twin) if c is not None]))
+                asyncio.run(round_(port, names, "measure", args.interval / 1000.0, counts, spans, arrivals, *controls))
+                direct = [control.arrivals for control in controls]
             wall = time.monotonic() - t0
             client_cpu = time.process_time() - client0
             cpu = B.cpu_seconds(host.pid) - cpu0
             emu_cpu = B.cpu_seconds(emulator.proc.pid) - emu_cpu0
-            latencies.sort()
-            ms = [x / 1e6 for x in latencies]
+            ms = sorted((seen - stamp) / 1e6 for stamp, seen in arrivals.items())
             chunks = counts["chunks"]
             row = {
                 "streams": n, "completed": counts["streams"], "errors": counts["errors"] + warm["errors"],
@@ -255,21 +244,21 @@ def main() -> int:
                 "host_cpu_s": cpu, "host_cpu_us_per_chunk": cpu / chunks * 1e6 if chunks else float("nan"),
                 "emulator_cpu_s": emu_cpu, "client_cpu_s": client_cpu,
             }
-            if control is not None and control.latencies:
-                floor = sorted(x / 1e6 for x in control.latencies)
+            control = direct[0] if direct else {}
+            if control:
+                floor = sorted((seen - stamp) / 1e6 for stamp, seen in control.items())
                 row.update({"control_edits": len(floor), "control_p50_ms": B.percentile(floor, 50),
                             "control_p99_ms": B.percentile(floor, 99),
                             "bridge_added_p50_ms": row["p50_ms"] - B.percentile(floor, 50),
                             "bridge_added_p99_ms": row["p99_ms"] - B.percentile(floor, 99)})
-                paired = sorted((arrivals[stamp] - seen) / 1e6 for stamp, seen in control.arrivals.items()
-                                if stamp in arrivals)
+                paired = sorted((arrivals[stamp] - seen) / 1e6 for stamp, seen in control.items() if stamp in arrivals)
                 if paired:
                     row.update({"paired_edits": len(paired), "per_edit_added_p50_ms": B.percentile(paired, 50),
                                 "per_edit_added_p99_ms": B.percentile(paired, 99),
                                 "per_edit_added_max_ms": paired[-1]})
-                if twin is not None:
-                    apart = sorted(abs(twin.arrivals[stamp] - seen) / 1e6 for stamp, seen in control.arrivals.items()
-                                   if stamp in twin.arrivals)
+                if len(direct) > 1:
+                    twin = direct[1]
+                    apart = sorted(abs(twin[stamp] - seen) / 1e6 for stamp, seen in control.items() if stamp in twin)
                     if apart:
                         row.update({"twin_apart_p50_ms": B.percentile(apart, 50),
                                     "twin_apart_p99_ms": B.percentile(apart, 99)})

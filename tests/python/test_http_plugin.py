@@ -142,18 +142,25 @@ def start_host(emulator, workdir: Path, settings: dict) -> HostProcess:
     return host
 
 
-@pytest.fixture(scope="module")
-def server(emulator, tmp_path_factory):
-    """The host with the http plugin; yields its base URL."""
+def serve(emulator, workdir: Path, settings: dict):
+    """For a module's `server` fixture: runs the host with the http plugin on a free port (added to
+    `settings`), yields its base URL, then checks that it lived through the tests and exits 0 on
+    SIGTERM."""
     port = free_port()
-    host = start_host(emulator, tmp_path_factory.mktemp("http-plugin"),
-                      {"Port": port, "Models": [MODEL], "MaxBodyBytes": MAX_BODY, "TokenizerRanks": str(CL100K_RANKS)})
+    host = start_host(emulator, workdir, {"Port": port, **settings})
     try:
         yield f"http://127.0.0.1:{port}"
         assert host.proc.poll() is None, f"the host died during the tests\n{host.describe()}"
     finally:
         status = host.stop()
         assert status == 0, f"the host exited with {status} on SIGTERM\n{host.describe()}"
+
+
+@pytest.fixture(scope="module")
+def server(emulator, tmp_path_factory):
+    """The host with the http plugin; yields its base URL."""
+    yield from serve(emulator, tmp_path_factory.mktemp("http-plugin"),
+                     {"Models": [MODEL], "MaxBodyBytes": MAX_BODY, "TokenizerRanks": str(CL100K_RANKS)})
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ import time
 
 import pytest
 
-from emu import free_port, host_binary, running_emulator
+from emu import host_binary, running_emulator
 
 host_binary()  # skips the module, as test_http_plugin.py does, when no host is built
 
@@ -40,7 +40,7 @@ from schemathesis.specs.openapi.checks import (  # noqa: E402
     status_code_conformance,
 )
 
-from test_http_plugin import CL100K_RANKS, KEY, MODEL, assert_openai_error, request, start_host  # noqa: E402
+from test_http_plugin import CL100K_RANKS, KEY, MODEL, assert_openai_error, request, serve  # noqa: E402
 
 # Coze answers at once: every generated chat request is a real turn on the emulator.
 QUICK_COZE = {"coze": {"start_delay_ms": 0, "edit_interval_ms": 20, "chunks": 2}, "rate_limits": {"enabled": False}}
@@ -69,16 +69,9 @@ def emulator():
 @pytest.fixture(scope="module")
 def server(emulator, tmp_path_factory):
     """The host with the http plugin; yields its base URL."""
-    port = free_port()
-    host = start_host(emulator, tmp_path_factory.mktemp("openapi"), {
-        "Port": port, "Models": [MODEL], "MaxBodyBytes": MAX_BODY, "TokenizerRanks": str(CL100K_RANKS),
+    yield from serve(emulator, tmp_path_factory.mktemp("openapi"), {
+        "Models": [MODEL], "MaxBodyBytes": MAX_BODY, "TokenizerRanks": str(CL100K_RANKS),
         "ImagePromptSuffix": " [scenario:image-embed]"})
-    try:
-        yield f"http://127.0.0.1:{port}"
-        assert host.proc.poll() is None, f"the host died during the tests\n{host.describe()}"
-    finally:
-        status = host.stop()
-        assert status == 0, f"the host exited with {status} on SIGTERM\n{host.describe()}"
 
 
 @pytest.fixture(scope="module")
