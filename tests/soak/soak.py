@@ -266,6 +266,7 @@ class Soak:
         self.outcomes: list[Outcome] = []
         self.finished_dialogues: collections.deque = collections.deque(maxlen=200)
         self.faults = collections.Counter()
+        self.fault_kinds: list[str] = []
         self.samples: list[tuple[float, int, int]] = []
         self.serial = 0
 
@@ -330,8 +331,14 @@ class Soak:
                                            {"count": 3, "retry_after": 0.5, "global": True})),
             ("latency", lambda: control(info, "POST", "/faults/latency", {"ms": rng.choice([200, 800])})),
         ]
+        self.fault_kinds = [name for name, _ in faults]
+        # Shuffled rounds rather than independent draws: a run of the default length injects every
+        # kind (independent draws with seed 1 never picked RECONNECT or a 5xx burst in 180 s).
+        round_: list = []
         while not self.stop.wait(self.args.fault_every * rng.uniform(0.5, 1.5)):
-            name, inject = rng.choice(faults)
+            if not round_:
+                round_ = rng.sample(faults, len(faults))
+            name, inject = round_.pop()
             try:
                 inject()
                 self.faults[name] += 1
@@ -454,6 +461,10 @@ def main() -> int:
             failures.append(f"{len(fails)} requests failed the exactly-one-outcome check")
         if not any(o.result == "done" for o in outcomes):
             failures.append("no request completed")
+        missed = [kind for kind in soak.fault_kinds if soak.faults[kind] == 0]
+        rounds_due = args.duration / (args.fault_every + 2.5) >= 1.5 * len(soak.fault_kinds)
+        if missed and rounds_due:
+            failures.append("faults never injected: " + ", ".join(missed))
         try:
             counters = control(info, "GET", "/counters")
             print(f"emulator counters: {json.dumps({k: v for k, v in counters.items() if k != 'by_token'})}")
