@@ -80,10 +80,11 @@ import Testing
 
     @Test func aBadTokenStopsWithTheTyped4004ErrorAndNoReconnectLoop() async throws {
         let harness = try await GatewayHarness.start(token: "not-a-token")
-        let started = ContinuousClock.now
         harness.client.start()
-        #expect(await harness.recorder.waitUntil(timeout: .seconds(1)) { $0.stopped != nil })
-        #expect(ContinuousClock.now - started < .seconds(1))
+        // No time bound on the stop itself (a loaded machine or a sanitizer run took just over
+        // 1 s): what shows there was no retry is the single connection below, given the harness's
+        // 50 ms backoff.
+        #expect(await harness.recorder.waitUntil(timeout: .seconds(10)) { $0.stopped != nil })
         let error = try #require(harness.recorder.stopped ?? nil)
         #expect(error.kind == .authenticationFailed)
         #expect(error.closeCode == 4004)
@@ -129,7 +130,9 @@ import Testing
 
     @Test func aConnectionThatStopsDeliveringIsDetectedAsAZombieAndResumed() async throws {
         let proxy = try await LoopbackProxy.start(.socks5)
-        let harness = try await GatewayHarness.start(["gateway": ["heartbeat_interval_ms": 200]]) {
+        // 500 ms, not less: a whole sanitizer suite running in parallel once kept an ACK of the
+        // resumed connection from arriving within 200 ms, a second (real) zombie.
+        let harness = try await GatewayHarness.start(["gateway": ["heartbeat_interval_ms": 500]]) {
             $0.proxy = DiscordProxy(kind: .socks5, host: "127.0.0.1", port: proxy.port)
         }
         try await harness.startAndWaitForReady()
