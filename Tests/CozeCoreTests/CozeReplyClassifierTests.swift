@@ -59,6 +59,19 @@ import Testing
         for text in answers { #expect(CozeReplyClassifier.classify(text) == .answer, "\(text)") }
     }
 
+    /// Classifying stops reading a long text once it is sure to be too long for a canned one,
+    /// but trailing punctuation, which normalising trims, never makes it give up.
+    @Test func longTextsAtTheEdgeOfTheSlack() {
+        // Without its full stop, so that the phrase plus a space and n letters normalise to
+        // exactly the phrase's length plus 1 + n characters.
+        let phrase = "There are too many users now. Please try again a bit later"
+        let slack = CozeReplyClassifier.slack
+        #expect(CozeReplyClassifier.classify(phrase + String(repeating: "!", count: 5_000)) == .busy)
+        #expect(CozeReplyClassifier.classify(phrase + " " + String(repeating: "x", count: slack - 1)) == .busy)
+        #expect(CozeReplyClassifier.classify(phrase + " " + String(repeating: "x", count: slack)) == .answer)
+        #expect(!CozeReplyClassifier.mayBecomeFailure(String(repeating: "y", count: 100_000)))
+    }
+
     @Test func leadingPartsMayBecomeFailures() {
         #expect(CozeReplyClassifier.mayBecomeFailure(""))
         #expect(CozeReplyClassifier.mayBecomeFailure("You"))

@@ -40,4 +40,32 @@ import Testing
     @Test func refusesInvalidUTF8() {
         #expect(throws: JSONParseError.self) { try JSONValue.parse([0x22, 0xFF, 0xFE, 0x22]) }
     }
+
+    /// Overlong, surrogate, truncated and out-of-range sequences, in a value, after an escape
+    /// (the parser's slower path) and in a key.
+    @Test(arguments: [[0xC0, 0x80], [0xED, 0xA0, 0x80], [0xE2, 0x82], [0xF4, 0x90, 0x80, 0x80], [0x80]] as [[UInt8]])
+    func refusesEveryKindOfInvalidUTF8(_ sequence: [UInt8]) {
+        let quote = UInt8(ascii: "\""), escape = Array(#"\n"#.utf8)
+        for document in [
+            [quote] + sequence + [quote],
+            [quote] + escape + sequence + [quote],
+            Array(#"{""#.utf8) + sequence + Array(#"":1}"#.utf8),
+        ] {
+            #expect(throws: JSONParseError.self) { try JSONValue.parse(document) }
+        }
+    }
+
+    @Test func keepsValidMultibyteText() throws {
+        let text = "答案 ünïcödé 😀"
+        let document = Array(#"{"k":""#.utf8) + Array(text.utf8) + Array(#"","\#(text)":true}"#.utf8)
+        let value = try JSONValue.parse(document)
+        #expect(value["k"]?.stringValue == text)
+        #expect(value[text]?.boolValue == true)
+    }
+
+    @Test func repeatedKeyKeepsItsLastValue() throws {
+        let value = try JSONValue.parse(#"{"a":1,"b":{},"a":2}"#)
+        #expect(value["a"]?.intValue == 2)
+        #expect(value["b"] == .object([:]))
+    }
 }

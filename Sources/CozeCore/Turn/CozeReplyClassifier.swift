@@ -87,10 +87,16 @@ public enum CozeReplyClassifier {
     /// the phrase.
     static let slack = 400
 
+    /// How many characters a normalised text that matches a pattern, or could still grow into
+    /// one, has at most. Past it a text is an answer, so normalising stops there: the whole
+    /// answer is classified at its end, and it may be long.
+    static let longestFailure = patterns.map(\.normalized.count).max()! + slack
+
     /// The classification of a reply's whole text.
     public static func classify(_ text: String) -> CozeReplyClassification {
-        let normalized = normalize(text)
-        guard !normalized.isEmpty else { return .answer }
+        guard let normalized = normalize(text, unlessLongerThan: longestFailure), !normalized.isEmpty else {
+            return .answer
+        }
         for pattern in patterns where matches(normalized, pattern) {
             return pattern.classification
         }
@@ -101,7 +107,7 @@ public enum CozeReplyClassifier {
     /// of a known phrase (or already one). The reply tracker holds such text back instead of
     /// streaming it, so that a quota message never reaches a client as the start of an answer.
     public static func mayBecomeFailure(_ text: String) -> Bool {
-        let normalized = normalize(text)
+        guard let normalized = normalize(text, unlessLongerThan: longestFailure) else { return false }
         guard !normalized.isEmpty else { return true }
         return patterns.contains { $0.normalized.hasPrefix(normalized) || matches(normalized, $0) }
     }
@@ -110,11 +116,21 @@ public enum CozeReplyClassifier {
         normalized.hasPrefix(pattern.normalized) && normalized.count <= pattern.normalized.count + slack
     }
 
+    /// What ``normalize(_:)`` trims from the end (with spaces).
+    private static let trailingPunctuation: Set<Character> = [".", "!", "?", "。", "！", "？", "…"]
+
     /// Lower case, typographic quotes made straight, every whitespace run one space, no leading or
     /// trailing whitespace, no trailing sentence punctuation.
     static func normalize(_ text: String) -> String {
+        normalize(text, unlessLongerThan: .max)!
+    }
+
+    /// ``normalize(_:)``, or `nil` as soon as the result is sure to be longer than `limit`
+    /// characters: more than `limit` of them are ones the trailing trim cannot remove.
+    static func normalize(_ text: String, unlessLongerThan limit: Int) -> String? {
         var result = ""
-        result.reserveCapacity(text.utf8.count)
+        result.reserveCapacity(min(text.utf8.count, limit))
+        var kept = 0
         var pendingSpace = false
         for character in text {
             if character.isWhitespace {
@@ -130,8 +146,12 @@ public enum CozeReplyClassifier {
             case "\u{201C}", "\u{201D}": result.append("\"")
             default: result.append(contentsOf: character.lowercased())
             }
+            if !trailingPunctuation.contains(character) {
+                kept += 1
+                if kept > limit { return nil }
+            }
         }
-        while let last = result.last, ".!?。！？…".contains(last) || last == " " {
+        while let last = result.last, trailingPunctuation.contains(last) || last == " " {
             result.removeLast()
         }
         return result

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Finds markdown image links, `![alt](url)`, in message text.
 ///
 /// Only complete links count: while Coze streams, a link cut off before its closing parenthesis
@@ -6,6 +12,8 @@
 enum MarkdownImages {
     /// The images in `text`, in order, each URL once.
     static func find(in text: String) -> [TurnImage] {
+        // Runs on every edit of every answer, and almost none holds an image.
+        guard mayHoldLink(text) else { return [] }
         var result: [TurnImage] = []
         var seen: Set<String> = []
         let scalars = Array(text.unicodeScalars)
@@ -23,6 +31,21 @@ enum MarkdownImages {
             }
         }
         return result
+    }
+
+    /// Whether `text` has a `![` anywhere: `memchr` over its bytes, before any scalar is decoded.
+    private static func mayHoldLink(_ text: String) -> Bool {
+        let found = text.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+            guard var cursor = bytes.baseAddress else { return false }
+            let end = cursor + bytes.count
+            while cursor < end, let bang = memchr(cursor, Int32(UInt8(ascii: "!")), end - cursor) {
+                let next = UnsafePointer(bang.assumingMemoryBound(to: UInt8.self)) + 1
+                if next < end, next.pointee == UInt8(ascii: "[") { return true }
+                cursor = next
+            }
+            return false
+        }
+        return found ?? text.contains("![")
     }
 
     /// Parses `alt](url "title")` starting after `![`; the image and the index after `)`.

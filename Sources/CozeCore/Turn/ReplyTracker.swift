@@ -123,7 +123,14 @@ public struct ReplyTracker: Sendable {
     public var messageIDs: [Snowflake] { parts.map(\.id) }
     /// The whole answer text so far (held-back text included).
     public var text: String {
-        parts.lazy.map(\.content).filter { !$0.isEmpty }.joined(separator: Self.messageSeparator)
+        // Computed on every edit: most answers are one message, which needs no joining.
+        if parts.count == 1 { return parts[0].content }
+        var joined = ""
+        for part in parts where !part.content.isEmpty {
+            if !joined.isEmpty { joined += Self.messageSeparator }
+            joined += part.content
+        }
+        return joined
     }
     /// What the text so far would mean if the reply ended now. The engine may use a short grace
     /// period instead of the full idle timeout once this is a failure: Coze sends its canned
@@ -303,9 +310,9 @@ public struct ReplyTracker: Sendable {
     private mutating func show(_ full: String) -> [TurnEvent] {
         // Bytes, not `==`: String equality is canonical equivalence, and a re-encoded accent must
         // still reach the consumer for the text to be exact.
-        guard !full.utf8.elementsEqual(shownText.utf8) else { return [] }
+        guard !full.utf8Equals(shownText) else { return [] }
         defer { shownText = full }
-        if full.utf8.starts(with: shownText.utf8) {
+        if full.utf8HasPrefix(shownText) {
             let start = full.utf8.index(full.utf8.startIndex, offsetBy: shownText.utf8.count)
             return [.delta(String(full[start...]))]
         }
