@@ -9,11 +9,22 @@ struct ChatCompletionChunks: Sendable {
     let id: String
     let created: Int
     let model: String
+    /// Every chunk's JSON up to its `delta`, rendered once: a stream sends a chunk for each
+    /// edit, and only the delta and the finish reason differ from one to the next.
+    private let chunkOpening: [UInt8]
 
     init(model: String) {
         self.id = "chatcmpl-" + Self.randomID()
         self.created = Int(Date().timeIntervalSince1970)
         self.model = model
+        var opening = Array(#"{"id":"#.utf8)
+        JSONValue.string(id).write(into: &opening)
+        opening += #","object":"chat.completion.chunk","created":"#.utf8
+        JSONValue(created).write(into: &opening)
+        opening += #","model":"#.utf8
+        JSONValue.string(model).write(into: &opening)
+        opening += #","system_fingerprint":null,"choices":[{"index":0,"delta":"#.utf8
+        chunkOpening = opening
     }
 
     /// The non-streamed answer.
@@ -31,14 +42,13 @@ struct ChatCompletionChunks: Sendable {
 
     /// A chunk with `delta` and `finish_reason` (null while streaming).
     func chunk(delta: JSONValue, finishReason: String? = nil) -> ByteBuffer {
-        ServerSentEvents.event([
-            "id": .string(id), "object": "chat.completion.chunk", "created": JSONValue(created),
-            "model": .string(model), "system_fingerprint": .null,
-            "choices": [[
-                "index": 0, "delta": delta, "logprobs": .null,
-                "finish_reason": .string(orNull: finishReason),
-            ]],
-        ])
+        ServerSentEvents.event { json in
+            json += chunkOpening
+            delta.write(into: &json)
+            json += #","logprobs":null,"finish_reason":"#.utf8
+            JSONValue.string(orNull: finishReason).write(into: &json)
+            json += "}]}".utf8
+        }
     }
 
     /// The usage chunk of `stream_options.include_usage`: no choices, the usage.

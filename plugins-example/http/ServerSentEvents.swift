@@ -70,10 +70,15 @@ enum ServerSentEvents {
 
     /// One event carrying `value` as JSON.
     static func event(_ value: JSONValue) -> ByteBuffer {
-        var buffer = ByteBuffer(string: "data: ")
-        var body = JSONResponse.encode(value)
-        buffer.writeBuffer(&body)
-        buffer.writeString("\n\n")
-        return buffer
+        event { value.write(into: &$0) }
+    }
+
+    /// One event whose JSON `writeJSON` appends to the bytes it is given.
+    static func event(_ writeJSON: (inout [UInt8]) -> Void) -> ByteBuffer {
+        var bytes = Array("data: ".utf8)
+        bytes.reserveCapacity(256)
+        writeJSON(&bytes)
+        bytes += "\n\n".utf8
+        return ByteBuffer(bytes: bytes)
     }
 }

@@ -13,11 +13,17 @@ struct StreamedText: Sendable {
     private(set) var sentScalars = 0
     /// Whether a correction made the client's text differ from the core's.
     private(set) var diverged = false
+    /// Whether the client has as many scalars as ``current``: then a delta is all new, and its
+    /// text is sent as it is, without counting the whole answer's scalars on every chunk.
+    private var caughtUp = true
 
     /// Applies a delta; returns the text to send (nil when nothing is new).
     mutating func append(_ delta: String) -> String? {
         current += delta
-        return flush()
+        guard caughtUp else { return flush() }
+        guard !delta.isEmpty else { return nil }
+        sentScalars += delta.unicodeScalars.count
+        return delta
     }
 
     /// Applies a correction (the whole text so far); returns the text to send.
@@ -29,9 +35,11 @@ struct StreamedText: Sendable {
 
     private mutating func flush() -> String? {
         let scalars = current.unicodeScalars
-        guard scalars.count > sentScalars else { return nil }
+        let count = scalars.count
+        caughtUp = count >= sentScalars
+        guard count > sentScalars else { return nil }
         let new = String(String.UnicodeScalarView(scalars.dropFirst(sentScalars)))
-        sentScalars = scalars.count
+        sentScalars = count
         return new
     }
 }
