@@ -120,6 +120,24 @@ import Testing
         #expect(state.requests[normal2]?.phase == .waiting)
     }
 
+    /// While the global limit is closed the limiter looks at no queue unless an exempt request
+    /// waits: one that arrives then still goes at once.
+    @Test func anExemptRequestGoesWhileTheGlobalLimitIsClosed() {
+        var state = state(globalLimit: 1)
+        let first = state.enqueue(.getChannel(channelA))
+        #expect(state.grant(now: .zero).granted == [first])
+        let blocked = state.enqueue(.getChannel(channelB))
+        state.complete(first, headers: nil, now: .milliseconds(5))
+        let closed = state.grant(now: .milliseconds(10))
+        #expect(closed.granted == [])
+        #expect(closed.wakeAt == .milliseconds(1005))
+
+        let webhook = state.enqueue(
+            DiscordRoute(.post, "/webhooks/{webhook_id}/{webhook_token}", parameters: ["webhook_id": "9", "webhook_token": "t"]))
+        #expect(state.grant(now: .milliseconds(20)).granted == [webhook])
+        #expect(state.grant(now: .milliseconds(1005)).granted == [blocked])
+    }
+
     @Test func aGlobal429PausesEveryQueueAndTheRetryKeepsItsPlace() {
         var state = state()
         let a1 = state.enqueue(.getChannel(channelA))

@@ -72,6 +72,9 @@ extension RESTRateLimiter {
         private var globalExpiries: [Duration] = []
         /// A global 429 stops every request (except exempt ones) until this instant.
         private(set) var globalPausedUntil: Duration = .zero
+        /// Waiting requests exempt from the global limit: while there are none, a closed global
+        /// limit means nothing can go, and ``grant(now:)`` need not look at any queue.
+        private var exemptWaiting = 0
 
         static let maxInFlightPerQueue = 1
 
@@ -103,6 +106,7 @@ extension RESTRateLimiter {
                 routeKey: route.routeKey, major: route.majorParameter, exemptFromGlobal: route.isExemptFromGlobalLimit,
                 queue: key)
             queues[key, default: Queue()].insert(id)
+            if route.isExemptFromGlobalLimit { exemptWaiting += 1 }
             return id
         }
 
@@ -112,6 +116,15 @@ extension RESTRateLimiter {
         /// is blocked now would become grantable by time alone (completions unblock the rest).
         mutating func grant(now: Duration) -> (granted: [UInt64], wakeAt: Duration?) {
             globalExpiries.removeAll { $0 <= now }
+            if exemptWaiting == 0 {
+                // A thousand prompts waiting behind the global limit made every acquire scan a
+                // thousand queues under the limiter's lock, which stalled the tasks of Swift's
+                // small pool (and with them the first chunks of new streams) for up to a second.
+                if globalPausedUntil > now { return ([], globalPausedUntil) }
+                if globalInFlight + globalExpiries.count >= configuration.globalLimit {
+                    return ([], globalExpiries.first)
+                }
+            }
             var wakeAt: Duration?
             func wake(_ instant: Duration) { wakeAt = min(wakeAt ?? instant, instant) }
 
@@ -167,6 +180,7 @@ extension RESTRateLimiter {
                 queues[key] = queue
                 request.phase = .granted
                 request.notBefore = nil
+                if request.exemptFromGlobal { exemptWaiting -= 1 }
                 requests[id] = request
                 granted.append(id)
             }
@@ -191,6 +205,7 @@ extension RESTRateLimiter {
             switch request.phase {
             case .waiting:
                 queues[request.queue]?.waiting.removeAll { $0 == id }
+                if request.exemptFromGlobal { exemptWaiting -= 1 }
             case .granted:
                 release(id, sent: false, now: now)
             }
@@ -223,6 +238,7 @@ extension RESTRateLimiter {
             }
             request.phase = .waiting
             request.notBefore = delay.map { now + $0 }
+            if request.exemptFromGlobal { exemptWaiting += 1 }
             requests[id] = request
             queues[request.queue, default: Queue()].insert(id)
         }
