@@ -230,6 +230,10 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "CozeBridgePluginKitTests",
+            dependencies: ["CozeBridgePluginKit"]
+        ),
+        .testTarget(
             name: "CozeBridgeEventLoopExecutorTests",
             dependencies: [
                 "CozeBridgeEventLoopExecutor",

@@ -2,7 +2,8 @@ import Foundation
 
 extension HostAPI {
     /// Runs a blocking call (one marked "Blocks", or any core call that may wait) on a thread of
-    /// its own, off Swift concurrency's small cooperative pool, and returns its result.
+    /// its own, off Swift concurrency's small cooperative pool, and returns its result. The
+    /// threads are reused (``BlockingThreadPool``); a call never waits for another to end.
     ///
     /// ```swift
     /// try await host.blocking { try host.createConversation(key: key, name: name) }
@@ -11,11 +12,9 @@ extension HostAPI {
         _ body: @escaping @Sendable () throws -> Result
     ) async throws -> Result {
         try await withCheckedThrowingContinuation { continuation in
-            let thread = Thread {
+            BlockingThreadPool.shared.run {
                 continuation.resume(with: Swift.Result { try body() })
             }
-            thread.name = "cozebridge-plugin-blocking"
-            thread.start()
         }
     }
 }

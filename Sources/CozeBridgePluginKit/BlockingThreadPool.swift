@@ -1,0 +1,70 @@
+import Foundation
+
+/// Threads for blocking calls: a call runs at once on an idle thread, or on a new one when every
+/// thread is busy, so a call never waits behind another (a blocking send may take minutes). A
+/// thread that stays idle for `idleLifetime` ends.
+///
+/// A thread per call cost a thread's creation and teardown each time: a burst of a thousand chat
+/// requests made a thousand threads in a second, and their start-up stalled the streams already
+/// running by up to a second on a 2-core machine.
+final class BlockingThreadPool: @unchecked Sendable {
+    // @unchecked: `jobs`, `waiting` and `threads` are only touched while `condition` is locked.
+    private let condition = NSCondition()
+    private var jobs: [@Sendable () -> Void] = []
+    /// Threads in `condition.wait`, each of which will take a job when signalled.
+    private var waiting = 0
+    private var threads = 0
+    private let idleLifetime: TimeInterval
+    private let name: String
+
+    /// The pool that ``HostAPI/blocking(_:)`` uses.
+    static let shared = BlockingThreadPool(name: "cozebridge-plugin-blocking")
+
+    init(name: String, idleLifetime: TimeInterval = 30) {
+        self.name = name
+        self.idleLifetime = idleLifetime
+    }
+
+    /// How many threads the pool has now, busy or idle.
+    var threadCount: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return threads
+    }
+
+    /// Runs `job` on a pool thread.
+    func run(_ job: @escaping @Sendable () -> Void) {
+        condition.lock()
+        jobs.append(job)
+        // Every queued job needs a waiting thread of its own; those already signalled still
+        // count as waiting until they wake, and their jobs are still in `jobs`.
+        let spawn = waiting < jobs.count
+        if spawn { threads += 1 } else { condition.signal() }
+        condition.unlock()
+        if spawn {
+            let thread = Thread { [self] in work() }
+            thread.name = name
+            thread.start()
+        }
+    }
+
+    private func work() {
+        condition.lock()
+        while true {
+            while jobs.isEmpty {
+                waiting += 1
+                let signalled = condition.wait(until: Date(timeIntervalSinceNow: idleLifetime))
+                waiting -= 1
+                if !signalled, jobs.isEmpty {
+                    threads -= 1
+                    condition.unlock()
+                    return
+                }
+            }
+            let job = jobs.removeFirst()
+            condition.unlock()
+            job()
+            condition.lock()
+        }
+    }
+}
