@@ -8,11 +8,15 @@ import Foundation
 /// requests made a thousand threads in a second, and their start-up stalled the streams already
 /// running by up to a second on a 2-core machine.
 final class BlockingThreadPool: @unchecked Sendable {
-    // @unchecked: `jobs`, `waiting` and `threads` are only touched while `condition` is locked.
+    // @unchecked: `jobs` and the counts are only touched while `condition` is locked.
     private let condition = NSCondition()
     private var jobs: [@Sendable () -> Void] = []
     /// Threads in `condition.wait`, each of which will take a job when signalled.
     private var waiting = 0
+    /// Threads made but not yet running: each will take a job as soon as it starts. Without
+    /// them in the count, calls made while a new thread was still starting (slow on a busy
+    /// machine) each made another.
+    private var starting = 0
     private var threads = 0
     private let idleLifetime: TimeInterval
     private let name: String
@@ -36,10 +40,15 @@ final class BlockingThreadPool: @unchecked Sendable {
     func run(_ job: @escaping @Sendable () -> Void) {
         condition.lock()
         jobs.append(job)
-        // Every queued job needs a waiting thread of its own; those already signalled still
-        // count as waiting until they wake, and their jobs are still in `jobs`.
-        let spawn = waiting < jobs.count
-        if spawn { threads += 1 } else { condition.signal() }
+        // Every queued job needs a thread of its own that is waiting or starting; those already
+        // signalled still count as waiting until they wake, and their jobs are still in `jobs`.
+        let spawn = waiting + starting < jobs.count
+        if spawn {
+            threads += 1
+            starting += 1
+        } else {
+            condition.signal()
+        }
         condition.unlock()
         if spawn {
             let thread = Thread { [self] in work() }
@@ -50,6 +59,7 @@ final class BlockingThreadPool: @unchecked Sendable {
 
     private func work() {
         condition.lock()
+        starting -= 1
         while true {
             while jobs.isEmpty {
                 waiting += 1
