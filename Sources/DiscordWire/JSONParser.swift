@@ -251,7 +251,7 @@ struct JSONParser {
     private func validatedString(_ buffer: UnsafeBufferPointer<UInt8>, at offset: Int) throws(JSONParseError) -> String {
         // UTF8Span rather than `String(validating:as:)`, which is generic over the encoding and
         // looked its metadata up at run time for every key and value (3-4 times slower on keys).
-        guard let text = try? UTF8Span(validating: Span(_unsafeElements: buffer)) else {
+        guard let text = try? UTF8Span(validating: buffer.span) else {
             throw JSONParseError(offset: offset, reason: "string is not valid UTF-8")
         }
         return String(copying: text)
