@@ -29,6 +29,13 @@ final class BlockingThreadPool: @unchecked Sendable {
         self.idleLifetime = idleLifetime
     }
 
+    /// How many threads wait for a call now.
+    var idleThreadCount: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return waiting
+    }
+
     /// How many threads the pool has now, busy or idle.
     var threadCount: Int {
         condition.lock()
