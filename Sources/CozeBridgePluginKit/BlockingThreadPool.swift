@@ -30,18 +30,10 @@ final class BlockingThreadPool: @unchecked Sendable {
     }
 
     /// How many threads wait for a call now.
-    var idleThreadCount: Int {
-        condition.lock()
-        defer { condition.unlock() }
-        return waiting
-    }
+    var idleThreadCount: Int { condition.withLock { waiting } }
 
     /// How many threads the pool has now, busy or idle.
-    var threadCount: Int {
-        condition.lock()
-        defer { condition.unlock() }
-        return threads
-    }
+    var threadCount: Int { condition.withLock { threads } }
 
     /// Runs `job` on a pool thread.
     func run(_ job: @escaping @Sendable () -> Void) {

@@ -135,6 +135,9 @@ import Testing
         let webhook = state.enqueue(
             DiscordRoute(.post, "/webhooks/{webhook_id}/{webhook_token}", parameters: ["webhook_id": "9", "webhook_token": "t"]))
         #expect(state.grant(now: .milliseconds(20)).granted == [webhook])
+        // Sent back (a 5xx): waiting again, so it still counts as an exempt request to let through.
+        state.requeue(webhook, headers: nil, rateLimit: nil, delay: nil, now: .milliseconds(30))
+        #expect(state.grant(now: .milliseconds(30)).granted == [webhook])
         #expect(state.grant(now: .milliseconds(1005)).granted == [blocked])
     }
 

@@ -123,8 +123,8 @@ public struct ReplyTracker: Sendable {
     public var messageIDs: [Snowflake] { parts.map(\.id) }
     /// The whole answer text so far (held-back text included).
     public var text: String {
-        // Computed on every edit: most answers are one message, which needs no joining.
-        if parts.count == 1 { return parts[0].content }
+        // A loop, not `lazy…joined`, which ran generic code on every edit; appending to an
+        // empty string takes the part's storage, so a one-message answer is not copied.
         var joined = ""
         for part in parts where !part.content.isEmpty {
             if !joined.isEmpty { joined += Self.messageSeparator }
