@@ -1,7 +1,4 @@
 import DiscordWire
-#if canImport(Glibc)
-import Glibc
-#endif
 import NIOConcurrencyHelpers
 
 /// The simulated Coze bot: turns every prompt that mentions it into the message timeline the real
@@ -172,7 +169,7 @@ final class CozeBotSimulator: Sendable {
             let added = extends ? String(content.dropFirst(markedPlain.count)) : content
             if !extends { markedSent = "" }
             markedPlain = content
-            markedSent += added + "[t=\(Self.wallClockNanoseconds())]"
+            markedSent += added + "[t=\(MarkerStampClock.shared.stamp())]"
             return markedSent
         }
 
@@ -272,13 +269,6 @@ final class CozeBotSimulator: Sendable {
         var renderings = Array(drafts[...k]) + Array(chunks[k...])
         if k == chunks.count - 1 { renderings.append(text) }
         return renderings
-    }
-
-    /// Unix time in nanoseconds (CLOCK_REALTIME), for `timestamp_markers`.
-    static func wallClockNanoseconds() -> UInt64 {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
     }
 
     /// Sleeps; `false` when the reply was cancelled meanwhile.

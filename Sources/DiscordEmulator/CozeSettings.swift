@@ -20,7 +20,8 @@ public struct CozeSettings: Codable, Sendable, Equatable {
     /// Start delay of the `slow` scenario.
     public var slowStartMs: Int = 35_000
     /// Benchmarks only: each rendering's new text is followed by `[t=NS]`, NS being the wall-clock
-    /// time (Unix nanoseconds) at which that create or edit is handed to the world for dispatch.
+    /// time (Unix nanoseconds) at which that create or edit is handed to the world for dispatch,
+    /// unique across edits (``MarkerStampClock``).
     /// Earlier markers stay in later renderings, so the contents remain cumulative.
     public var timestampMarkers: Bool = false
 

@@ -1,0 +1,43 @@
+import Testing
+
+@testable import DiscordEmulator
+
+@Suite("MarkerStampClock")
+struct MarkerStampClockTests {
+    @Test func aClockThatDoesNotMoveStillGivesDistinctIncreasingStamps() {
+        let clock = MarkerStampClock(now: { 1_000 })
+        let stamps = (0..<5).map { _ in clock.stamp() }
+        #expect(stamps == [1_000, 1_001, 1_002, 1_003, 1_004])
+    }
+
+    @Test func aClockSteppedBackDoesNotRepeatAStamp() {
+        let readings = [UInt64(5_000), 4_000, 6_000]
+        let next = ReadingSequence(readings)
+        let clock = MarkerStampClock(now: { next.take() })
+        #expect([clock.stamp(), clock.stamp(), clock.stamp()] == [5_000, 5_001, 6_000])
+    }
+
+    @Test func stampsTakenOnManyThreadsAtOnceAreAllDistinct() async {
+        let clock = MarkerStampClock(now: { 42 })
+        let stamps = await withTaskGroup(of: [UInt64].self) { group in
+            for _ in 0..<8 { group.addTask { (0..<500).map { _ in clock.stamp() } } }
+            return await group.reduce(into: []) { $0 += $1 }
+        }
+        #expect(Set(stamps).count == 4_000)
+    }
+
+    @Test func theSharedClockFollowsTheWallClock() {
+        let before = MarkerStampClock.realtimeNanoseconds()
+        let stamp = MarkerStampClock.shared.stamp()
+        #expect(stamp >= before && stamp < before + 60_000_000_000)
+    }
+}
+
+/// Hands out fixed clock readings in order.
+private final class ReadingSequence: @unchecked Sendable {
+    private var readings: [UInt64]
+
+    init(_ readings: [UInt64]) { self.readings = readings }
+
+    func take() -> UInt64 { readings.removeFirst() }
+}
