@@ -44,6 +44,25 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
+def machine_ticks() -> dict[str, int]:
+    """The whole machine's CPU time so far, in clock ticks, from /proc/stat's `cpu` line: all of it
+    (`total`), the part other guests of the hypervisor took (`steal`) and the idle part (`idle`,
+    with iowait)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    user, nice, system, idle, iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
+    return {"total": user + nice + system + idle + iowait + irq + softirq + steal, "steal": steal,
+            "idle": idle + iowait}
+
+
+def machine_share(before: dict[str, int], after: dict[str, int]) -> dict[str, float]:
+    """Percent of the machine's CPU time between two `machine_ticks()` readings that was stolen by
+    the hypervisor and that was busy (neither idle nor stolen): a noisy neighbour shows as steal."""
+    total = max(after["total"] - before["total"], 1)
+    steal = after["steal"] - before["steal"]
+    idle = after["idle"] - before["idle"]
+    return {"steal_pct": 100.0 * steal / total, "busy_pct": 100.0 * (total - steal - idle) / total}
+
+
 def rss_bytes(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):

@@ -216,6 +216,7 @@ def main() -> int:
                 controls = [GatewayControl(emulator.info, args.control_compressed) for _ in range(direct_clients)]
             cpu0 = B.cpu_seconds(host.pid)
             emu_cpu0 = B.cpu_seconds(emulator.proc.pid)
+            machine0 = B.machine_ticks()
             t0 = time.monotonic()
             client0 = time.process_time()
             if args.kernel_timestamps:
@@ -234,6 +235,7 @@ def main() -> int:
             client_cpu = time.process_time() - client0
             cpu = B.cpu_seconds(host.pid) - cpu0
             emu_cpu = B.cpu_seconds(emulator.proc.pid) - emu_cpu0
+            machine = B.machine_share(machine0, B.machine_ticks())
             ms = sorted((seen - stamp) / 1e6 for stamp, seen in arrivals.items())
             chunks = counts["chunks"]
             row = {
@@ -242,7 +244,7 @@ def main() -> int:
                 "p50_ms": B.percentile(ms, 50), "p99_ms": B.percentile(ms, 99), "max_ms": ms[-1] if ms else float("nan"),
                 "seconds": wall, "chunks_per_s": chunks / wall if wall else 0,
                 "host_cpu_s": cpu, "host_cpu_us_per_chunk": cpu / chunks * 1e6 if chunks else float("nan"),
-                "emulator_cpu_s": emu_cpu, "client_cpu_s": client_cpu,
+                "emulator_cpu_s": emu_cpu, "client_cpu_s": client_cpu, **machine,
             }
             control = direct[0] if direct else {}
             if control:
@@ -267,7 +269,8 @@ def main() -> int:
                   f"at most {row['peak_concurrent_streams']} streaming at once, {chunks} chunks "
                   f"({row['markers']} edits) in {wall:.2f} s = {row['chunks_per_s']:.0f} chunks/s; "
                   f"latency p50 {row['p50_ms']:.3f} ms, p99 {row['p99_ms']:.3f} ms, max {row['max_ms']:.3f} ms; "
-                  f"host CPU {cpu:.2f} s = {row['host_cpu_us_per_chunk']:.1f} us/chunk (emulator CPU {emu_cpu:.2f} s, client CPU {client_cpu:.2f} s)",
+                  f"host CPU {cpu:.2f} s = {row['host_cpu_us_per_chunk']:.1f} us/chunk (emulator CPU {emu_cpu:.2f} s, client CPU {client_cpu:.2f} s); "
+                  f"machine {machine['busy_pct']:.0f}% busy, {machine['steal_pct']:.1f}% stolen by the hypervisor",
                   flush=True)
             if "control_edits" in row:
                 print(f"       direct gateway client (no bridge): {row['control_edits']} edits, p50 "
