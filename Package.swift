@@ -82,6 +82,7 @@ let package = Package(
             dependencies: [
                 "DiscordEmulator",
                 "DiscordWire",
+                "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
@@ -201,10 +202,12 @@ let package = Package(
         .executableTarget(name: "fuzz-config", dependencies: ["FuzzDriver", "CozeCore"], path: "fuzz/config"),
         .executableTarget(
             name: "fuzz-http", dependencies: ["FuzzDriver", "CozeBridgeHTTPRequests"], path: "fuzz/http"),
+        // Helpers shared by test targets (test targets cannot depend on one another).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(
             name: "CozeCoreTests",
             dependencies: [
-                "CozeCore", "DiscordEmulator", "DiscordWire",
+                "CozeCore", "DiscordEmulator", "DiscordWire", "TestSupport",
                 // Loopback HTTP CONNECT and SOCKS5 proxies for the gateway proxy tests.
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -215,13 +218,14 @@ let package = Package(
         ),
         .testTarget(
             name: "DiscordWireTests",
-            dependencies: ["DiscordWire"]
+            dependencies: ["DiscordWire", "TestSupport"]
         ),
         .testTarget(
             name: "DiscordEmulatorTests",
             dependencies: [
                 "DiscordEmulator",
                 "DiscordWire",
+                "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -1,6 +1,7 @@
 import DiscordWire
 import Foundation
 import Testing
+import TestSupport
 
 @testable import CozeCore
 
@@ -116,7 +117,7 @@ struct ConversationStoreCrashTests {
             }
             try await Task.sleep(for: .milliseconds(Int.random(in: 20...400, using: &generator)))
             kill(writer.processIdentifier, SIGKILL)
-            writer.waitUntilExit()
+            await writer.exited()
             #expect(writer.terminationReason == .uncaughtSignal)
             #expect(writer.terminationStatus == SIGKILL)
 

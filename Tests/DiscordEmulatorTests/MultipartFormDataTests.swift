@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import Testing
+import TestSupport
 
 @testable import DiscordEmulator
 
@@ -244,9 +245,9 @@ struct MultipartFormDataTests {
 
     // MARK: - Live aiohttp
 
-    @Test(.enabled(if: AiohttpRunner.python != nil, "no Python with aiohttp"))
-    func parsesLiveAiohttpOutput() throws {
-        let python = try #require(AiohttpRunner.python)
+    @Test(.enabled("no Python with aiohttp") { await AiohttpRunner.python() != nil })
+    func parsesLiveAiohttpOutput() async throws {
+        let python = try #require(await AiohttpRunner.python())
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("multipart-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -290,7 +291,7 @@ struct MultipartFormDataTests {
         process.executableURL = URL(fileURLWithPath: python)
         process.arguments = ["-c", script, directory.path, payload] + files.map(\.name)
         try process.run()
-        process.waitUntilExit()
+        await process.exited()
         #expect(process.terminationStatus == 0)
 
         let body = Array(try Data(contentsOf: directory.appendingPathComponent("body")))
@@ -312,7 +313,10 @@ struct MultipartFormDataTests {
 
 /// Finds a Python that can `import aiohttp`: the project venv first, then python3 on PATH.
 private enum AiohttpRunner {
-    static let python: String? = {
+    /// The first answer, kept: the search starts Python once per candidate.
+    static func python() async -> String? { await search.value }
+
+    private static let search = Task<String?, Never> {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
         var candidates = [root.appendingPathComponent(".venv/bin/python").path]
@@ -326,9 +330,9 @@ private enum AiohttpRunner {
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             guard (try? process.run()) != nil else { continue }
-            process.waitUntilExit()
+            await process.exited()
             if process.terminationStatus == 0 { return candidate }
         }
         return nil
-    }()
+    }
 }

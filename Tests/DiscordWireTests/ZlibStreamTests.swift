@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import Testing
+import TestSupport
 
 @testable import DiscordWire
 
@@ -186,7 +187,7 @@ struct ZlibStreamTests {
     // MARK: - Interoperability with CPython's zlib (an independent implementation)
 
     @Test(.enabled(if: ZlibPythonRunner.python3 != nil, "python3 is not installed"))
-    func pythonInflatesOurFrames() throws {
+    func pythonInflatesOurFrames() async throws {
         let compressor = ZlibStreamCompressor()
         let messages = sampleMessages()
         let frames = messages.map { compressor.compress($0) }
@@ -210,7 +211,7 @@ struct ZlibStreamTests {
                 m = d.decompress(frame)
                 out.write(struct.pack('>I', len(m))); out.write(m)
             """
-        let output = try ZlibPythonRunner.run(script: script, stdin: input)
+        let output = try await ZlibPythonRunner.run(script: script, stdin: input)
         var decoded: [[UInt8]] = []
         var index = 0
         while index + 4 <= output.count {
@@ -224,7 +225,7 @@ struct ZlibStreamTests {
     }
 
     @Test(.enabled(if: ZlibPythonRunner.python3 != nil, "python3 is not installed"))
-    func weInflatePythonFrames() throws {
+    func weInflatePythonFrames() async throws {
         // Python plays the Discord server: one compressobj, Z_SYNC_FLUSH per message.
         let script = """
             import sys, zlib, struct, json
@@ -236,7 +237,7 @@ struct ZlibStreamTests {
                 out.write(struct.pack('>I', len(msg))); out.write(msg)
                 out.write(struct.pack('>I', len(frame))); out.write(frame)
             """
-        let output = try ZlibPythonRunner.run(script: script, stdin: [])
+        let output = try await ZlibPythonRunner.run(script: script, stdin: [])
         let decompressor = ZlibStreamDecompressor()
         var index = 0
         var count = 0
@@ -274,7 +275,7 @@ private enum ZlibPythonRunner {
         var description: String { "python3 exited with \(status): \(stderr)" }
     }
 
-    static func run(script: String, stdin input: [UInt8]) throws -> [UInt8] {
+    static func run(script: String, stdin input: [UInt8]) async throws -> [UInt8] {
         guard let python3 else { throw Failure(status: -1, stderr: "python3 not found") }
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("zlibstream-\(UUID().uuidString)")
@@ -294,7 +295,7 @@ private enum ZlibPythonRunner {
         process.standardOutput = try FileHandle(forWritingTo: outputURL)
         process.standardError = try FileHandle(forWritingTo: errorURL)
         try process.run()
-        process.waitUntilExit()
+        await process.exited()
         guard process.terminationStatus == 0 else {
             let stderr = (try? String(contentsOf: errorURL, encoding: .utf8)) ?? ""
             throw Failure(status: process.terminationStatus, stderr: stderr)

@@ -1,0 +1,15 @@
+import Foundation
+
+extension Process {
+    /// Waits until the process has exited, polling, so no thread blocks meanwhile.
+    ///
+    /// `waitUntilExit()` blocks the calling thread, and a test's thread is one of Swift's
+    /// cooperative threads, as many as the machine has CPUs. Under AddressSanitizer, three tests
+    /// waiting that way for Python for 5.6 s held both threads of a 2-CPU machine, and other
+    /// tests' timers could not fire meanwhile.
+    public func exited() async {
+        while isRunning {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+    }
+}
