@@ -477,7 +477,8 @@ struct CozeBotSimulatorTests {
         try? await Task.sleep(for: .milliseconds(50))
         let start = ContinuousClock.now
         await simulator.shutdown()
-        #expect(ContinuousClock.now - start < .seconds(2))
+        // Far below the reply's 60 s start; 2 s was too tight under AddressSanitizer with the suite in parallel.
+        #expect(ContinuousClock.now - start < .seconds(10))
         #expect(world.actions == [.typing(channel: channelA)])
         simulator.handle(prompt("<@42> after shutdown"))
         try? await Task.sleep(for: .milliseconds(30))
