@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import DiscordWire
 import NIOConcurrencyHelpers
 
 /// Unix time in nanoseconds for `timestamp_markers`, never the same value twice.
@@ -10,12 +8,13 @@ import NIOConcurrencyHelpers
 /// lost one; each stamp is therefore at least one nanosecond after the previous stamp.
 final class MarkerStampClock: Sendable {
     /// The process's clock, shared by every reply.
-    static let shared = MarkerStampClock(now: MarkerStampClock.realtimeNanoseconds)
+    static let shared = MarkerStampClock(now: WallClock.unixNanoseconds)
 
     private let now: @Sendable () -> UInt64
     private let last = NIOLockedValueBox<UInt64>(0)
 
-    /// `now` reads the wall clock; tests pass a frozen one.
+    /// `now` reads the wall clock (the benchmark client compares stamps with its own); tests pass a
+    /// frozen one.
     init(now: @escaping @Sendable () -> UInt64) {
         self.now = now
     }
@@ -27,12 +26,5 @@ final class MarkerStampClock: Sendable {
             last = max(reading, last + 1)
             return last
         }
-    }
-
-    /// CLOCK_REALTIME in nanoseconds: the benchmark client compares it with its own wall clock.
-    static func realtimeNanoseconds() -> UInt64 {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
     }
 }

@@ -15,6 +15,13 @@ public enum WallClock {
         return UInt64(spec.tv_sec) * 1000 + UInt64(spec.tv_nsec) / 1_000_000
     }
 
+    /// Nanoseconds since the Unix epoch.
+    public static func unixNanoseconds() -> UInt64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
+    }
+
     /// Seconds since the Unix epoch, with a fraction.
     public static func unixSeconds() -> Double {
         var spec = timespec()

@@ -2,6 +2,7 @@ import DiscordEmulator
 import DiscordWire
 import Foundation
 import Testing
+import TestSupport
 
 @testable import CozeCore
 
@@ -67,13 +68,9 @@ struct EngineCrashRestartTests {
         var stdout: String { output.text }
         var stderr: String { errors.text }
 
-        /// Waits for the exit (polling: `waitUntilExit` would block a cooperative thread).
+        /// Waits for the exit; `nil` when the child is still running at `timeout`.
         func exitStatus(timeout: Duration) async throws -> Int32? {
-            let deadline = ContinuousClock.now + timeout
-            while process.isRunning {
-                if ContinuousClock.now > deadline { return nil }
-                try await Task.sleep(for: .milliseconds(20))
-            }
+            guard await process.exited(within: timeout) else { return nil }
             // Let the readability handlers drain what the child wrote last.
             try await Task.sleep(for: .milliseconds(100))
             return process.terminationStatus
