@@ -1,5 +1,6 @@
 import DiscordWire
 import NIOConcurrencyHelpers
+import OrderedCollections
 
 /// The emulated Discord: one guild, its identities, channels, messages, files and gateway sessions.
 ///
@@ -35,7 +36,11 @@ final class EmulatorWorld: @unchecked Sendable {
     var channels: [Snowflake: ChannelRecord] = [:]
     var messages: [Snowflake: ChannelMessages] = [:]
     var blobs: [Snowflake: [UInt8]] = [:]
-    var sessions: [String: GatewaySession] = [:]
+    /// In the order the sessions identified, which is the order a dispatch is written to their
+    /// connections: which client gets an event first is then fixed, not the hash order of session
+    /// IDs (in bench/overhead the bridge identifies first, so an edit's timestamp is taken just
+    /// before its write to the bridge, and the direct clients' copies follow).
+    var sessions: OrderedDictionary<String, GatewaySession> = [:]
     var gatewaySettings = GatewaySettings()
     var maxGuildChannels = 500
     var refuseGatewayUntilMilliseconds: UInt64 = 0

@@ -2,8 +2,10 @@ import ArgumentParser
 import DiscordEmulator
 import DiscordWire
 import Foundation
+import NIOPosix
 
-/// `discord-emulator [--port N] [--scenario FILE]`: prints one JSON line when ready (docs/emulator.md).
+/// `discord-emulator [--port N] [--scenario FILE] [--event-loops N]`: prints one JSON line when
+/// ready (docs/emulator.md).
 @main
 struct DiscordEmulatorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,6 +17,20 @@ struct DiscordEmulatorCommand: AsyncParsableCommand {
 
     @Option(help: "A scenario JSON file (see docs/emulator.md).")
     var scenario: String?
+
+    @Option(
+        help: """
+            Event loop threads serving every connection (default: one per CPU). With 1, a dispatch \
+            is written to all its gateway connections back to back on one thread, in the order the \
+            sessions identified; with more, each connection's loop waits for a CPU of its own.
+            """)
+    var eventLoops: Int?
+
+    func validate() throws {
+        if let eventLoops, !(1...256).contains(eventLoops) {
+            throw ValidationError("--event-loops must be between 1 and 256, not \(eventLoops)")
+        }
+    }
 
     func run() async throws {
         var scenarioJSON: JSONValue = [:]
@@ -28,16 +44,20 @@ struct DiscordEmulatorCommand: AsyncParsableCommand {
                 throw ValidationError("scenario file \(scenario): \(error)")
             }
         }
+        let group = eventLoops.map { MultiThreadedEventLoopGroup(numberOfThreads: $0) }
         let emulator: DiscordEmulator
         do {
-            emulator = try await DiscordEmulator.start(port: port, scenario: scenarioJSON)
+            emulator = try await DiscordEmulator.start(
+                port: port, scenario: scenarioJSON, eventLoopGroup: group ?? MultiThreadedEventLoopGroup.singleton)
         } catch let error as ScenarioError {
+            try await group?.shutdownGracefully()
             throw ValidationError("\(scenario ?? "scenario"): \(error.description)")
         }
         FileHandle.standardOutput.write(Data((emulator.info.json.serialized() + "\n").utf8))
         FileHandle.standardError.write(Data("discord-emulator: listening on \(emulator.info.baseURL)\n".utf8))
         await Self.waitForTerminationSignal()
         try await emulator.shutdown()
+        try await group?.shutdownGracefully()
     }
 
     /// Returns on SIGINT or SIGTERM.

@@ -78,9 +78,9 @@ def percentile(sorted_values, p: float) -> float:
 
 
 class Emulator:
-    def __init__(self, scenario: dict | None = None):
+    def __init__(self, scenario: dict | None = None, extra_args: tuple[str, ...] = ()):
         self.tmp = tempfile.TemporaryDirectory(prefix="bench-emu-")
-        args = [str(BIN / "discord-emulator"), "--port", "0"]
+        args = [str(BIN / "discord-emulator"), "--port", "0", *extra_args]
         if scenario is not None:
             path = Path(self.tmp.name) / "scenario.json"
             path.write_text(json.dumps(scenario))

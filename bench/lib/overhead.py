@@ -176,6 +176,12 @@ def main() -> int:
                              "them (the method of the earlier figures); by default plain sockets are timed by the "
                              "kernel's receive timestamps (SO_TIMESTAMPNS), so the client's own scheduling does not "
                              "count as latency")
+    parser.add_argument("--emulator-loops", type=int, default=1,
+                        help="the emulator's event loop threads (0: its default, one per CPU). With one, each edit "
+                             "is written to the bridge and then to the direct clients back to back on one thread "
+                             "(sessions in the order they identified, the bridge first); with one loop per CPU "
+                             "each connection's loop waits for a CPU of its own, which on two cores spreads two "
+                             "identical direct clients about three times as far apart at p99 (bench/RESULTS.md)")
     parser.add_argument("--calibrate", action="store_true",
                         help="also run a second direct client: how far apart two identical clients get the same "
                              "edit is the noise floor of the per-edit figure (it adds their load)")
@@ -186,7 +192,7 @@ def main() -> int:
     scenario = {"rate_limits": {"enabled": False}, "max_guild_channels": 5000,
                 "coze": {"start_delay_ms": 50, "edit_interval_ms": args.interval, "edit_jitter_ms": args.jitter,
                          "chunks": 1, "timestamp_markers": True}}
-    emulator = B.Emulator(scenario)
+    emulator = B.Emulator(scenario, ("--event-loops", str(args.emulator_loops)) if args.emulator_loops else ())
     work = Path(tempfile.mkdtemp(prefix="bench-overhead-"))
     port = B.free_port()
     text = B.config_yaml(emulator.info, work / "store.sqlite",

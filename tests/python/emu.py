@@ -57,7 +57,8 @@ def find_emulator_binary() -> Path:
 class Emulator:
     """A running discord-emulator subprocess and its ready-line info."""
 
-    def __init__(self, binary: Path, scenario: Optional[dict] = None, ready_timeout: float = 60.0):
+    def __init__(self, binary: Path, scenario: Optional[dict] = None, ready_timeout: float = 60.0,
+                 extra_args: tuple[str, ...] = ()):
         self.binary = binary
         self._tmp = tempfile.TemporaryDirectory(prefix="discord-emulator-")
         self.stderr_path = Path(self._tmp.name) / "stderr.log"
@@ -67,6 +68,7 @@ class Emulator:
             scen_path = Path(self._tmp.name) / "scenario.json"
             scen_path.write_text(json.dumps(scenario))
             args += ["--scenario", str(scen_path)]
+        args += extra_args
         self.args = args
         self.proc = subprocess.Popen(
             args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._stderr,

@@ -10,11 +10,12 @@ import asyncio
 import io
 import itertools
 import os
+import subprocess
 import time
 
 import discord
 
-from emu import RecordingClient, control, rest, run_client, sid
+from emu import FAST_SCENARIO, Emulator, RecordingClient, control, rest, run_client, sid
 
 _names = itertools.count(1)
 
@@ -210,6 +211,35 @@ def test_coze_reply_edits_and_buttons(emulator):
         assert first["typing_before_reply"], "no TYPING_START from the Coze bot before its reply"
 
     run_client(emulator, body)
+
+
+def test_one_event_loop_serves_a_coze_reply(emulator):
+    """`--event-loops 1` (what bench/overhead runs): REST, the gateway and the simulated Coze bot
+    all on one thread still give discord.py a whole reply."""
+    single = Emulator(emulator.binary, scenario=FAST_SCENARIO, extra_args=("--event-loops", "1"))
+    try:
+        info = single.info
+        prompt = f"<@{sid(info['coze_bot_user_id'])}> hello there"
+
+        async def body(client: RecordingClient):
+            channel = await new_channel(client, info, "pytest-one-loop")
+            answer = await ask_coze(client, info, channel, prompt)
+            text = check_plain_answer(answer)
+            fetched = await asyncio.wait_for(channel.fetch_message(answer["reply"]["id"]), 10)
+            assert fetched.content == text
+
+        run_client(single, body)
+    finally:
+        single.stop()
+        single.cleanup()
+
+
+def test_event_loops_out_of_range_is_refused(emulator):
+    for value in ("0", "257", "many"):
+        result = subprocess.run([str(emulator.binary), "--port", "0", "--event-loops", value],
+                                capture_output=True, text=True, timeout=60)
+        assert result.returncode != 0, f"--event-loops {value} started an emulator"
+        assert "--event-loops" in result.stderr, result.stderr
 
 
 # ---------------------------------------------------------------------------
