@@ -237,6 +237,28 @@ struct ConversationStoreTests {
         #expect(try afterRestart.lastCozeActivityByBot() == ["bot-1": 2_000, "bot-2": 1_700_000_000_000])
     }
 
+    @Test func aTurnRecordsCozeActivityInItsOwnCommit() throws {
+        let conversation = try store.createConversation(.sample(name: "k", channel: 1))
+        let finished: UInt64 = 1_700_000_003_000
+        let turn = ConversationTurn(prompt: "p", answer: "a", startedAtMilliseconds: finished - 2_000, finishedAtMilliseconds: finished, outcome: .done)
+        try store.recordTurn(turn, in: conversation.id, cozeActivityOf: "bot-1")
+        #expect(try store.lastCozeActivity(botIdentity: "bot-1") == finished)
+        #expect(try store.conversation(id: conversation.id)?.lastCozeActivityAtMilliseconds == finished)
+        #expect(try store.conversation(id: conversation.id)?.lastUsedAtMilliseconds == finished)
+
+        // Without a bot, a turn leaves the activity alone (Coze did not answer).
+        let silent = ConversationTurn(prompt: "q", answer: "", startedAtMilliseconds: finished + 1_000, finishedAtMilliseconds: finished + 2_000, outcome: .error(code: "timeout"))
+        try store.recordTurn(silent, in: conversation.id)
+        #expect(try store.lastCozeActivity(botIdentity: "bot-1") == finished)
+
+        // A deleted conversation records nothing, not even the activity: one transaction.
+        try store.deleteConversation(id: conversation.id)
+        #expect(throws: ConversationStoreError.conversationIDNotFound(conversation.id)) {
+            try store.recordTurn(turn, in: conversation.id, cozeActivityOf: "bot-2")
+        }
+        #expect(try store.lastCozeActivity(botIdentity: "bot-2") == nil)
+    }
+
     @Test func textWithUnusualCharactersRoundTrips() throws {
         let name = "名前 \u{0}nul\n\"quoted\" 🤖"
         let conversation = try store.createConversation(.sample(name: name, channel: 9))

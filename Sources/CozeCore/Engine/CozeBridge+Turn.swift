@@ -295,10 +295,13 @@ extension CozeBridge {
             _ = try? store.deleteConversation(id: conversation.id)
             return
         }
-        _ = try? store.recordTurn(turn, in: conversation.id)
-        try? store.markUsed(conversation.id, atMilliseconds: finishedAt)
-        if tracker?.hasReply == true {
-            try? store.recordCozeActivity(botIdentity: bot.identity, atMilliseconds: finishedAt, in: conversation.id)
+        // One commit: the turn, the conversation's use (recordTurn marks it) and Coze's activity.
+        let cozeAnswered = tracker?.hasReply == true
+        do {
+            try store.recordTurn(turn, in: conversation.id, cozeActivityOf: cozeAnswered ? bot.identity : nil)
+        } catch {
+            // Deleted meanwhile: Coze's activity still counts for the bot's keepalive.
+            if cozeAnswered { try? store.recordCozeActivity(botIdentity: bot.identity, atMilliseconds: finishedAt) }
         }
     }
 

@@ -288,10 +288,16 @@ public final class ConversationStore: @unchecked Sendable {
     /// ``conversations(accessKey:whoseHistoryStartsWith:)``); failed turns are kept for the record
     /// but are not part of it, since the client never saw an answer for them.
     ///
+    /// - Parameter cozeBot: when Coze answered, the identity of the bridge bot whose Coze bot it
+    ///   was: its activity (see ``recordCozeActivity(botIdentity:atMilliseconds:in:)``) is
+    ///   recorded at the turn's finish time in the same transaction, so a finished turn costs one
+    ///   commit (one `fsync`), not two.
     /// - Throws: ``ConversationStoreError/conversationIDNotFound(_:)`` when the conversation was
-    ///   deleted meanwhile.
+    ///   deleted meanwhile; nothing is recorded then.
     @discardableResult
-    public func recordTurn(_ turn: ConversationTurn, in id: ConversationID) throws(ConversationStoreError) -> RecordedTurn {
+    public func recordTurn(
+        _ turn: ConversationTurn, in id: ConversationID, cozeActivityOf cozeBot: String? = nil
+    ) throws(ConversationStoreError) -> RecordedTurn {
         try withWriteTransaction { database in
             let state = try database.queryFirst(
                 "SELECT turn_count, completed_turn_count, history_digest FROM conversations WHERE id = ?",
@@ -349,6 +355,10 @@ public final class ConversationStore: @unchecked Sendable {
                     .integer(id.rawValue),
                 ]
             )
+            if let cozeBot {
+                try Self.recordCozeActivity(
+                    botIdentity: cozeBot, at: Self.value(turn.finishedAtMilliseconds), in: id, database)
+            }
             return RecordedTurn(sequence: sequence, completedIndex: completedIndex, turn: turn)
         }
     }
@@ -432,24 +442,30 @@ public final class ConversationStore: @unchecked Sendable {
     ) throws(ConversationStoreError) {
         let time = Self.value(milliseconds ?? clock())
         try withWriteTransaction { database in
+            try Self.recordCozeActivity(botIdentity: botIdentity, at: time, in: conversationID, database)
+        }
+    }
+
+    private static func recordCozeActivity(
+        botIdentity: String, at time: SQLiteValue, in conversationID: ConversationID?, _ database: SQLiteDatabase
+    ) throws {
+        try database.run(
+            """
+            INSERT INTO bot_coze_activity (bot_identity, last_coze_activity_at_ms) VALUES (?, ?)
+            ON CONFLICT (bot_identity) DO UPDATE SET
+                last_coze_activity_at_ms = max(last_coze_activity_at_ms, excluded.last_coze_activity_at_ms)
+            """,
+            [.text(botIdentity), time]
+        )
+        if let conversationID {
             try database.run(
                 """
-                INSERT INTO bot_coze_activity (bot_identity, last_coze_activity_at_ms) VALUES (?, ?)
-                ON CONFLICT (bot_identity) DO UPDATE SET
-                    last_coze_activity_at_ms = max(last_coze_activity_at_ms, excluded.last_coze_activity_at_ms)
+                UPDATE conversations
+                SET last_coze_activity_at_ms = max(coalesce(last_coze_activity_at_ms, 0), ?)
+                WHERE id = ?
                 """,
-                [.text(botIdentity), time]
+                [time, .integer(conversationID.rawValue)]
             )
-            if let conversationID {
-                try database.run(
-                    """
-                    UPDATE conversations
-                    SET last_coze_activity_at_ms = max(coalesce(last_coze_activity_at_ms, 0), ?)
-                    WHERE id = ?
-                    """,
-                    [time, .integer(conversationID.rawValue)]
-                )
-            }
         }
     }
 
