@@ -214,9 +214,11 @@ extension CozeBridge {
         } catch {
             terminal = .failed(.discord(status: nil, code: nil, message: "\(error)"))
         }
-        record(
-            terminal, tracker: tracker, prompt: prompt, startedAt: startedAt, conversation: conversation, bot: bot,
-            sender: sender)
+        await storeWrites.run { [tracker] in
+            self.record(
+                terminal, tracker: tracker, prompt: prompt, startedAt: startedAt, conversation: conversation, bot: bot,
+                sender: sender)
+        }
         return terminal
     }
 
@@ -227,7 +229,7 @@ extension CozeBridge {
     }
 
     /// The turn's side of following the reply: runs the follower's deadlines, its catch-ups and
-    /// the store write on the first reply until the turn has its terminal event (not yet emitted,
+    /// queues the store write on the first reply until the turn has its terminal event (not yet emitted,
     /// so the turn is stored before the consumer hears of its end); returns it and the tracker's
     /// final state. Ends with a cancellation when the engine shuts down.
     private func follow(
@@ -238,7 +240,8 @@ extension CozeBridge {
             case .tick:
                 follower.tick(at: ContinuousClock.now)
             case .follower(.sawReply):
-                try? store.recordCozeActivity(botIdentity: bot.identity, in: conversation.id)
+                let (store, identity, id) = (store, bot.identity, conversation.id)
+                storeWrites.submit { try? store.recordCozeActivity(botIdentity: identity, in: id) }
             case .follower(.catchUp):
                 let messages = await catchUp(
                     bot: bot, channelID: conversation.channelID, after: follower.promptMessageID)
