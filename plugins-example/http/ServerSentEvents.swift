@@ -53,16 +53,23 @@ enum ServerSentEvents {
             try await withTaskExecutorPreference(executor) {
                 var iterator = pending.take()
                 var renderer = renderer
-                try await writer.write(contentsOf: renderer.start())
+                // The opening events go out with the first event's, in one write: each write is a
+                // flush, and the client has the turn's first text in the same segment.
+                var unsent = renderer.start()
                 var next = first
                 do {
                     while let event = next {
-                        try await writer.write(contentsOf: renderer.render(event))
+                        unsent += renderer.render(event)
+                        if !unsent.isEmpty {
+                            try await writer.write(contentsOf: unsent)
+                            unsent = []
+                        }
                         next = try await iterator.next()
                     }
                 } catch let error as CozeError {
-                    try await writer.write(renderer.failure(error))
+                    unsent.append(renderer.failure(error))
                 }
+                if !unsent.isEmpty { try await writer.write(contentsOf: unsent) }
                 try await writer.finish(nil)
             }
         })
