@@ -214,11 +214,9 @@ extension CozeBridge {
         } catch {
             terminal = .failed(.discord(status: nil, code: nil, message: "\(error)"))
         }
-        await storeWrites.run { [tracker] in
-            self.record(
-                terminal, tracker: tracker, prompt: prompt, startedAt: startedAt, conversation: conversation, bot: bot,
-                sender: sender)
-        }
+        record(
+            terminal, tracker: tracker, prompt: prompt, startedAt: startedAt, conversation: conversation, bot: bot,
+            sender: sender)
         return terminal
     }
 
@@ -229,7 +227,7 @@ extension CozeBridge {
     }
 
     /// The turn's side of following the reply: runs the follower's deadlines, its catch-ups and
-    /// queues the store write on the first reply until the turn has its terminal event (not yet emitted,
+    /// the store write on the first reply until the turn has its terminal event (not yet emitted,
     /// so the turn is stored before the consumer hears of its end); returns it and the tracker's
     /// final state. Ends with a cancellation when the engine shuts down.
     private func follow(
@@ -240,8 +238,7 @@ extension CozeBridge {
             case .tick:
                 follower.tick(at: ContinuousClock.now)
             case .follower(.sawReply):
-                let (store, identity, id) = (store, bot.identity, conversation.id)
-                storeWrites.submit { try? store.recordCozeActivity(botIdentity: identity, in: id) }
+                try? store.recordCozeActivity(botIdentity: bot.identity, in: conversation.id)
             case .follower(.catchUp):
                 let messages = await catchUp(
                     bot: bot, channelID: conversation.channelID, after: follower.promptMessageID)

@@ -33,8 +33,6 @@ public final class CozeBridge: Sendable {
     public let store: ConversationStore
 
     let bots: [BridgeBot]
-    /// Where turns write to the store (see ``StoreWriteQueue``).
-    let storeWrites = StoreWriteQueue()
     let locks = KeyedFIFOLock()
     /// Makes pool choice and the in-flight increment one step.
     let reservationLock = Mutex(())
