@@ -389,19 +389,29 @@ public final class DiscordGatewayClient: Sendable {
     /// Runs on the connection's event loop for every payload, before the client's task sees it.
     /// A numbered dispatch (other than READY and RESUMED) of an established session is handled
     /// right there when nothing is waiting for the task, so an edit reaches its turn without a
-    /// task hand-off; everything else goes to the task, and while anything does, so does every
-    /// later payload, which keeps them all in order.
+    /// task hand-off, and so is a heartbeat ACK (see ``ConnectionLink/takeOnEventLoop(opcode:dispatchSequence:)``);
+    /// everything else goes to the task, and while anything does, so does every later payload,
+    /// which keeps them all in order.
     private func dispatchOnEventLoop(_ payload: JSONValue, link: ConnectionLink) -> Bool {
+        let opcode = payload["op"]?.intValue
         var candidate: (name: String, sequence: Int)?
-        if payload["op"]?.intValue == GatewayOpcode.dispatch.rawValue, let sequence = payload["s"]?.intValue,
+        if opcode == GatewayOpcode.dispatch.rawValue, let sequence = payload["s"]?.intValue,
             let name = payload["t"]?.stringValue, name != "READY", name != "RESUMED"
         {
             candidate = (name, sequence)
         }
         // Called for every payload: the link counts those it leaves to the task.
-        guard let accepted = link.takeOnEventLoop(sequence: candidate?.sequence), let candidate else { return false }
-        deliverDispatch(name: candidate.name, sequence: candidate.sequence, data: payload["d"] ?? .null, accepted)
-        return true
+        switch link.takeOnEventLoop(opcode: opcode, dispatchSequence: candidate?.sequence) {
+        case .task:
+            return false
+        case .heartbeatAcknowledged:
+            updateStatistics { $0.heartbeatAcks += 1 }
+            return true
+        case .dispatch(let accepted):
+            guard let candidate else { return false }
+            deliverDispatch(name: candidate.name, sequence: candidate.sequence, data: payload["d"] ?? .null, accepted)
+            return true
+        }
     }
 
     /// Counts a numbered dispatch and emits it, unless it repeats one already seen.
@@ -539,7 +549,7 @@ public final class DiscordGatewayClient: Sendable {
 }
 
 /// What the reader and the heartbeat task of one connection share.
-private final class ConnectionLink: Sendable {
+final class ConnectionLink: Sendable {
     private struct State {
         var sequence: Int?
         /// Payloads given to the client's task and not yet handled by it.
@@ -563,7 +573,7 @@ private final class ConnectionLink: Sendable {
     }
 
     /// What a numbered dispatch does to the session's sequence.
-    enum Advance {
+    enum Advance: Equatable {
         /// Already seen (a resumed session replays): drop it.
         case duplicate
         /// New; `gap` when some sequence numbers were skipped.
@@ -575,20 +585,38 @@ private final class ConnectionLink: Sendable {
         state.withLock { Self.advance(&$0, to: sequence) }
     }
 
-    /// On the event loop: advances to `sequence` when the session is established and no payload
-    /// waits for the task (the dispatch is then handled there); otherwise `nil`, and the payload,
-    /// counted, goes to the task.
-    func takeOnEventLoop(sequence: Int?) -> Advance? {
+    /// Where the event loop leaves a payload.
+    enum EventLoopTake: Equatable {
+        /// A numbered dispatch handled on the event loop.
+        case dispatch(Advance)
+        /// A heartbeat ACK: noted on the event loop.
+        case heartbeatAcknowledged
+        /// Counted as queued: the client's task handles it.
+        case task
+    }
+
+    /// On the event loop, for a payload of `opcode` (`dispatchSequence` when it is a numbered
+    /// dispatch the loop may handle). A dispatch is taken when the session is established and no
+    /// payload waits for the task, so the order of dispatches is kept. A heartbeat ACK is always
+    /// taken: it only touches the heartbeat's bookkeeping, and left to the task it held every
+    /// later dispatch until the cooperative pool got round to that task, so a busy pool delayed
+    /// every edit behind it (and a late ACK could look like a zombie connection). Anything else
+    /// goes to the task.
+    func takeOnEventLoop(opcode: Int?, dispatchSequence: Int?) -> EventLoopTake {
         state.withLock { state in
-            guard let sequence, state.readyAt != nil, state.queued == 0 else {
-                state.queued += 1
-                return nil
+            if opcode == GatewayOpcode.heartbeatAck.rawValue {
+                state.acknowledged = true
+                return .heartbeatAcknowledged
             }
-            return Self.advance(&state, to: sequence)
+            guard let sequence = dispatchSequence, state.readyAt != nil, state.queued == 0 else {
+                state.queued += 1
+                return .task
+            }
+            return .dispatch(Self.advance(&state, to: sequence))
         }
     }
 
-    /// The task has handled one payload that ``takeOnEventLoop(sequence:)`` gave it.
+    /// The task has handled one payload that ``takeOnEventLoop(opcode:dispatchSequence:)`` gave it.
     func queuedPayloadHandled() {
         state.withLock { $0.queued -= 1 }
     }
