@@ -45,6 +45,8 @@ class Connection:
         self.arrivals: dict[int, int] = {}
         self.head = b""
         self.closed = False
+        # When an SSE stream's `data: [DONE]` arrived: the end of the answer.
+        self.done_at: int | None = None
 
     def read(self) -> bytes | None:
         """Reads what is there and notes the first arrival of each marker: the bytes, b"" at the
@@ -66,6 +68,8 @@ class Connection:
         window = self.tail + data
         for found in MARK.finditer(window):
             self.arrivals.setdefault(int(found.group(1)), stamp)
+        if self.done_at is None and b"data: [DONE]" in window:
+            self.done_at = stamp
         self.tail = window[-CARRY:]
         return data
 
@@ -129,7 +133,8 @@ class Gateway:
 def run(port: int, streams: list[tuple[float, dict]], gateways: list[Gateway], settle_s: float = 0.5):
     """Opens each stream at its offset (seconds from now) and reads every socket, the gateways'
     too, until each stream has ended. Returns ({marker: arrival} over all streams, the
-    per-stream arrival maps, and the count of streams that did not answer 200)."""
+    per-stream arrival maps, the count of streams that did not answer 200, and per stream when
+    its `[DONE]` arrived, or None)."""
     selector = selectors.DefaultSelector()
     watching = {id(gateway.connection) for gateway in gateways}
     for gateway in gateways:
@@ -173,4 +178,4 @@ def run(port: int, streams: list[tuple[float, dict]], gateways: list[Gateway], s
     merged: dict[int, int] = {}
     for connection in opened:
         merged.update(connection.arrivals)
-    return merged, [connection.arrivals for connection in opened], failures
+    return merged, [connection.arrivals for connection in opened], failures, [c.done_at for c in opened]

@@ -44,6 +44,19 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
+def context_switches(pid: int) -> int:
+    """Voluntary and involuntary context switches of a process's live threads so far (each time a
+    thread slept and was woken, or was preempted), from /proc/PID/task/*/status."""
+    total = 0
+    for status in Path(f"/proc/{pid}/task").glob("*/status"):
+        try:
+            lines = status.read_text().splitlines()
+        except OSError:  # the thread ended meanwhile
+            continue
+        total += sum(int(line.split()[1]) for line in lines if "ctxt_switches:" in line)
+    return total
+
+
 def machine_ticks() -> dict[str, int]:
     """The whole machine's CPU time so far, in clock ticks, from /proc/stat's `cpu` line: all of it
     (`total`), the part other guests of the hypervisor took (`steal`) and the idle part (`idle`,

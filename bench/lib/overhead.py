@@ -185,6 +185,9 @@ def main() -> int:
     parser.add_argument("--calibrate", action="store_true",
                         help="also run a second direct client: how far apart two identical clients get the same "
                              "edit is the noise floor of the per-edit figure (it adds their load)")
+    parser.add_argument("--arrivals", metavar="FILE",
+                        help="write every measured edit as JSON (per stream: marker stamp -> SSE arrival; per "
+                             "direct client: stamp -> arrival; all in Unix ns) for a closer look at the tail")
     args = parser.parse_args()
     levels = [int(x) for x in args.streams.split(",")]
     B.build("discord-emulator", "cozebridge", "cozebridge-host", "cozebridge-http")
@@ -221,6 +224,7 @@ def main() -> int:
             else:
                 controls = [GatewayControl(emulator.info, args.control_compressed) for _ in range(direct_clients)]
             cpu0 = B.cpu_seconds(host.pid)
+            switches0 = B.context_switches(host.pid)
             emu_cpu0 = B.cpu_seconds(emulator.proc.pid)
             machine0 = B.machine_ticks()
             t0 = time.monotonic()
@@ -230,7 +234,7 @@ def main() -> int:
                            {"model": "coze", "stream": True, "user": name,
                             "messages": [{"role": "user", "content": f"measure {name}: tell me about lighthouses"}]})
                           for i, name in enumerate(names)]
-                arrivals, per_stream, failures = kernel.run(port, bodies, gateways)
+                arrivals, per_stream, failures, ends = kernel.run(port, bodies, gateways)
                 counts.update(chunks=len(arrivals), streams=n - failures, errors=failures)
                 spans.extend((min(a.values()), max(a.values())) for a in per_stream if a)
                 direct = [gateway.connection.arrivals for gateway in gateways]
@@ -240,8 +244,13 @@ def main() -> int:
             wall = time.monotonic() - t0
             client_cpu = time.process_time() - client0
             cpu = B.cpu_seconds(host.pid) - cpu0
+            switches = B.context_switches(host.pid) - switches0
             emu_cpu = B.cpu_seconds(emulator.proc.pid) - emu_cpu0
             machine = B.machine_share(machine0, B.machine_ticks())
+            if args.arrivals and args.kernel_timestamps:
+                Path(args.arrivals).write_text(json.dumps({
+                    "streams": n, "sse": [sorted(a.items()) for a in per_stream],
+                    "direct": [sorted(d.items()) for d in direct]}))
             ms = sorted((seen - stamp) / 1e6 for stamp, seen in arrivals.items())
             chunks = counts["chunks"]
             row = {
@@ -250,8 +259,23 @@ def main() -> int:
                 "p50_ms": B.percentile(ms, 50), "p99_ms": B.percentile(ms, 99), "max_ms": ms[-1] if ms else float("nan"),
                 "seconds": wall, "chunks_per_s": chunks / wall if wall else 0,
                 "host_cpu_s": cpu, "host_cpu_us_per_chunk": cpu / chunks * 1e6 if chunks else float("nan"),
+                "host_context_switches_per_chunk": switches / chunks if chunks else float("nan"),
                 "emulator_cpu_s": emu_cpu, "client_cpu_s": client_cpu, **machine,
             }
+            if args.kernel_timestamps:
+                # The first chunk of an answer takes another path than the rest (the handler waits
+                # for the turn's first event before the response head goes out): its own figure.
+                first_ms = sorted((a[stamp] - stamp) / 1e6 for a in per_stream if a for stamp in [min(a)])
+                later_ms = sorted((seen - stamp) / 1e6 for a in per_stream for stamp, seen in a.items()
+                                  if stamp != min(a))
+                # The answer's end: from its last chunk to `[DONE]`, which the bridge sends once the
+                # turn is stored (the core's commit) and its done event has reached the plugin.
+                end_ms = sorted((done - a[max(a)]) / 1e6 for a, done in zip(per_stream, ends) if a and done)
+                row.update({"first_chunks": len(first_ms), "first_p50_ms": B.percentile(first_ms, 50),
+                            "first_p99_ms": B.percentile(first_ms, 99),
+                            "later_p50_ms": B.percentile(later_ms, 50), "later_p99_ms": B.percentile(later_ms, 99),
+                            "done_answers": len(end_ms), "done_p50_ms": B.percentile(end_ms, 50),
+                            "done_p99_ms": B.percentile(end_ms, 99)})
             control = direct[0] if direct else {}
             if control:
                 floor = sorted((seen - stamp) / 1e6 for stamp, seen in control.items())
@@ -275,9 +299,15 @@ def main() -> int:
                   f"at most {row['peak_concurrent_streams']} streaming at once, {chunks} chunks "
                   f"({row['markers']} edits) in {wall:.2f} s = {row['chunks_per_s']:.0f} chunks/s; "
                   f"latency p50 {row['p50_ms']:.3f} ms, p99 {row['p99_ms']:.3f} ms, max {row['max_ms']:.3f} ms; "
-                  f"host CPU {cpu:.2f} s = {row['host_cpu_us_per_chunk']:.1f} us/chunk (emulator CPU {emu_cpu:.2f} s, client CPU {client_cpu:.2f} s); "
+                  f"host CPU {cpu:.2f} s = {row['host_cpu_us_per_chunk']:.1f} us/chunk, "
+                  f"{row['host_context_switches_per_chunk']:.1f} context switches/chunk (emulator CPU {emu_cpu:.2f} s, client CPU {client_cpu:.2f} s); "
                   f"machine {machine['busy_pct']:.0f}% busy, {machine['steal_pct']:.1f}% stolen by the hypervisor",
                   flush=True)
+            if "first_chunks" in row:
+                print(f"       first chunk of each answer ({row['first_chunks']}): p50 {row['first_p50_ms']:.3f} ms, "
+                      f"p99 {row['first_p99_ms']:.3f} ms; later chunks: p50 {row['later_p50_ms']:.3f} ms, "
+                      f"p99 {row['later_p99_ms']:.3f} ms (end to end); last chunk to [DONE] ({row['done_answers']}): "
+                      f"p50 {row['done_p50_ms']:.3f} ms, p99 {row['done_p99_ms']:.3f} ms", flush=True)
             if "control_edits" in row:
                 print(f"       direct gateway client (no bridge): {row['control_edits']} edits, p50 "
                       f"{row['control_p50_ms']:.3f} ms, p99 {row['control_p99_ms']:.3f} ms -> bridge adds "
