@@ -10,16 +10,16 @@ import Logging
 struct ChatChunkRenderer: TurnEventRenderer {
     let chunks: ChatCompletionChunks
     let tokens: TokenCounter
-    let promptTokens: Int
-    let includeUsage: Bool
+    /// The prompt's tokens when the client asked for a usage chunk (`stream_options.include_usage`);
+    /// `nil` renders none.
+    let usagePromptTokens: Int?
     let logger: Logger
     private var text = StreamedText()
 
-    init(chunks: ChatCompletionChunks, tokens: TokenCounter, promptTokens: Int, includeUsage: Bool, logger: Logger) {
+    init(chunks: ChatCompletionChunks, tokens: TokenCounter, usagePromptTokens: Int?, logger: Logger) {
         self.chunks = chunks
         self.tokens = tokens
-        self.promptTokens = promptTokens
-        self.includeUsage = includeUsage
+        self.usagePromptTokens = usagePromptTokens
         self.logger = logger
     }
 
@@ -42,10 +42,10 @@ struct ChatChunkRenderer: TurnEventRenderer {
             }
             var events = content(tail)
             events.append(chunks.chunk(delta: [:], finishReason: "stop"))
-            if includeUsage {
+            if let usagePromptTokens {
                 events.append(
                     chunks.usageChunk(
-                        promptTokens: promptTokens, completionTokens: tokens.count(ChatAnswerText.text(for: answer))))
+                        promptTokens: usagePromptTokens, completionTokens: tokens.count(ChatAnswerText.text(for: answer))))
             }
             events.append(ChatCompletionChunks.done)
             return events

@@ -50,14 +50,16 @@ struct ChatCompletionsRoute: Sendable {
             "chat completion",
             metadata: ["conversation": "\(plan.conversation)", "new": "\(plan.isNew)", "stream": "\(chat.stream ?? false)"])
         let chunks = ChatCompletionChunks(model: chat.model)
-        let promptTokens = services.tokens.count(messages: chat.messages)
         let headers: HTTPFields = [Self.conversationHeader: plan.conversation]
         if chat.stream == true {
             let events = services.host.stream(
                 key: key, conversation: plan.conversation, prompt: plan.prompt, images: plan.images)
+            // Counted only for a usage chunk: tokenizing a long history would cost every stream
+            // that did not ask for one.
+            let usagePromptTokens =
+                chat.streamOptions?.includeUsage == true ? services.tokens.count(messages: chat.messages) : nil
             let renderer = ChatChunkRenderer(
-                chunks: chunks, tokens: services.tokens, promptTokens: promptTokens,
-                includeUsage: chat.streamOptions?.includeUsage == true, logger: services.logger)
+                chunks: chunks, tokens: services.tokens, usagePromptTokens: usagePromptTokens, logger: services.logger)
             return try await ServerSentEvents.response(
                 for: events, renderer: renderer, on: context.eventLoop, headers: headers
             ) {
@@ -70,7 +72,8 @@ struct ChatCompletionsRoute: Sendable {
             let content = ChatAnswerText.text(for: answer)
             return JSONResponse.make(
                 chunks.completion(
-                    content: content, promptTokens: promptTokens, completionTokens: services.tokens.count(content)),
+                    content: content, promptTokens: services.tokens.count(messages: chat.messages),
+                    completionTokens: services.tokens.count(content)),
                 headers: headers)
         } catch let error as CozeError {
             throw OpenAIError(error)
