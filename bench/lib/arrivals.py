@@ -47,6 +47,18 @@ class Connection:
         self.closed = False
         # When an SSE stream's `data: [DONE]` arrived: the end of the answer.
         self.done_at: int | None = None
+        # An SSE stream's request, until the connection is up and it has been sent.
+        self.request: bytes | None = None
+
+    def send_request(self) -> None:
+        """The socket became writable: the connection is up (or failed, which the read then
+        shows); sends the request, which fits in the socket's buffer."""
+        error = self.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        request, self.request = self.request, None
+        if error == 0 and request:
+            self.sock.setblocking(True)
+            self.sock.sendall(request)
+            self.sock.setblocking(False)
 
     def read(self) -> bytes | None:
         """Reads what is there and notes the first arrival of each marker: the bytes, b"" at the
@@ -75,14 +87,20 @@ class Connection:
 
 
 def open_sse(port: int, body: dict) -> Connection:
-    """POSTs a streaming chat completion; the server closes the connection after the stream."""
+    """Starts a streaming chat completion's connection without waiting for it: the request goes
+    out once the socket is writable (``Connection.send_request``). A blocking connect would stop
+    the whole client, and its reading of every other socket, for the second a dropped SYN takes
+    to be sent again (the server's listen queue overflows when a thousand streams open at once).
+    The server closes the connection after the stream."""
     payload = json.dumps(body).encode()
     request = (f"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
                f"Authorization: Bearer bench\r\nContent-Type: application/json\r\n"
                f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n").encode() + payload
-    sock = socket.create_connection(("127.0.0.1", port))
-    sock.sendall(request)
-    return Connection(sock)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    connection = Connection(sock)
+    connection.request = request
+    sock.connect_ex(("127.0.0.1", port))
+    return connection
 
 
 def _ws_frame(payload: dict) -> bytes:
@@ -149,7 +167,7 @@ def run(port: int, streams: list[tuple[float, dict]], gateways: list[Gateway], s
         while pending and now - start >= pending[0][0]:
             _, body = pending.pop(0)
             connection = open_sse(port, body)
-            selector.register(connection.sock, selectors.EVENT_READ, connection)
+            selector.register(connection.sock, selectors.EVENT_WRITE, connection)
             opened.append(connection)
             open_count += 1
         if now >= next_beat:
@@ -157,8 +175,13 @@ def run(port: int, streams: list[tuple[float, dict]], gateways: list[Gateway], s
                 gateway.beat()
             next_beat = now + 5
         timeout = max(0.0, pending[0][0] - (now - start)) if pending else 1.0
-        for key, _ in selector.select(min(timeout, 1.0)):
+        for key, events in selector.select(min(timeout, 1.0)):
             connection = key.data
+            if connection.request is not None:
+                if events & selectors.EVENT_WRITE:
+                    connection.send_request()
+                    selector.modify(connection.sock, selectors.EVENT_READ, connection)
+                continue
             data = connection.read()
             if data == b"":
                 selector.unregister(connection.sock)
