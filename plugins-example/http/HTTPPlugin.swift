@@ -72,7 +72,8 @@ final class HTTPPlugin: Sendable {
             let scheme = endpoint.scheme
             return Application(
                 responder: responder, server: endpoint.server,
-                configuration: ApplicationConfiguration(address: .hostname(settings.host, port: endpoint.port), serverName: nil),
+                configuration: ApplicationConfiguration(
+                    address: .hostname(settings.host, port: endpoint.port), serverName: nil, backlog: settings.backlog),
                 onServerRunning: { channel in
                     let port = channel.localAddress?.port ?? endpoint.port
                     latch.listening("\(scheme)://\(settings.host):\(port)")

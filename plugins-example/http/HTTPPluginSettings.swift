@@ -17,6 +17,10 @@ struct HTTPPluginSettings: Sendable {
     var privateKeyPath: String?
     /// The largest request body accepted (413 above).
     var maxBodyBytes = 16 * 1024 * 1024
+    /// How many connections may wait to be accepted. Hummingbird's 256 overflowed when a thousand
+    /// streams opened within a quarter second on a loaded machine: each connection whose SYN was
+    /// dropped waited a second for it to be sent again. The kernel caps it at `net.core.somaxconn`.
+    var backlog = 1024
     /// The model names `/v1/chat/completions` accepts and `/v1/models` lists.
     var models = ["coze"]
     /// Whether any model name is accepted (a `*` in `Models`).
@@ -75,6 +79,12 @@ struct HTTPPluginSettings: Sendable {
         if let bytes = try reader.int("MaxBodyBytes") {
             guard bytes > 0 else { throw Invalid(description: "MaxBodyBytes must be positive, found \(bytes).") }
             maxBodyBytes = bytes
+        }
+        if let pending = try reader.int("Backlog") {
+            guard (1...65535).contains(pending) else {
+                throw Invalid(description: "Backlog must be 1-65535 (connections waiting to be accepted), found \(pending).")
+            }
+            backlog = pending
         }
         if let listed = try reader.strings("Models") {
             acceptsAnyModel = listed.contains("*")

@@ -811,6 +811,11 @@ def test_port_in_use_refuses_the_plugin(emulator, tmp_path):
                               rf"Cannot listen on 127\.0\.0\.1 port {port}: Address already in use")
 
 
+def test_backlog_out_of_range_refuses_the_plugin(emulator, tmp_path):
+    assert_plugin_refused(emulator, tmp_path, {"Port": free_port(), "Backlog": 0},
+                          r"Backlog must be 1-65535 \(connections waiting to be accepted\), found 0")
+
+
 def test_unreadable_rank_file_refuses_the_plugin(emulator, tmp_path):
     missing = tmp_path / "nowhere" / "cl100k_base.tiktoken"
     assert_plugin_refused(emulator, tmp_path, {"Port": free_port(), "TokenizerRanks": str(missing)},
