@@ -51,14 +51,15 @@ class Connection:
         self.request: bytes | None = None
 
     def send_request(self) -> None:
-        """The socket became writable: the connection is up (or failed, which the read then
-        shows); sends the request, which fits in the socket's buffer."""
+        """The socket became writable, so the connect is over: sends the request, or raises the
+        connect's error."""
         error = self.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        if error:
+            raise OSError(error, f"cannot connect to the http plugin: {os.strerror(error)}")
         request, self.request = self.request, None
-        if error == 0 and request:
-            self.sock.setblocking(True)
-            self.sock.sendall(request)
-            self.sock.setblocking(False)
+        self.sock.setblocking(True)
+        self.sock.sendall(request)
+        self.sock.setblocking(False)
 
     def read(self) -> bytes | None:
         """Reads what is there and notes the first arrival of each marker: the bytes, b"" at the

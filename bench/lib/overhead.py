@@ -187,7 +187,8 @@ def main() -> int:
                              "edit is the noise floor of the per-edit figure (it adds their load)")
     parser.add_argument("--arrivals", metavar="FILE",
                         help="write every measured edit as JSON (per stream: marker stamp -> SSE arrival; per "
-                             "direct client: stamp -> arrival; all in Unix ns) for a closer look at the tail")
+                             "direct client: stamp -> arrival; all in Unix ns) for a closer look at the tail "
+                             "(not with --aiohttp)")
     args = parser.parse_args()
     levels = [int(x) for x in args.streams.split(",")]
     B.build("discord-emulator", "cozebridge", "cozebridge-host", "cozebridge-http")
@@ -265,9 +266,13 @@ def main() -> int:
             if args.kernel_timestamps:
                 # The first chunk of an answer takes another path than the rest (the handler waits
                 # for the turn's first event before the response head goes out): its own figure.
-                first_ms = sorted((a[stamp] - stamp) / 1e6 for a in per_stream if a for stamp in [min(a)])
-                later_ms = sorted((seen - stamp) / 1e6 for a in per_stream for stamp, seen in a.items()
-                                  if stamp != min(a))
+                first_ms, later_ms = [], []
+                for a in per_stream:
+                    first = min(a, default=None)
+                    for stamp, seen in a.items():
+                        (first_ms if stamp == first else later_ms).append((seen - stamp) / 1e6)
+                first_ms.sort()
+                later_ms.sort()
                 # The answer's end: from its last chunk to `[DONE]`, which the bridge sends once the
                 # turn is stored (the core's commit) and its done event has reached the plugin.
                 end_ms = sorted((done - a[max(a)]) / 1e6 for a, done in zip(per_stream, ends) if a and done)

@@ -300,7 +300,8 @@ extension CozeBridge {
         do {
             try store.recordTurn(turn, in: conversation.id, cozeActivityOf: cozeAnswered ? bot.identity : nil)
         } catch {
-            // Deleted meanwhile: Coze's activity still counts for the bot's keepalive.
+            // Not recorded (the conversation was deleted meanwhile, or the write failed): Coze's
+            // activity still counts for the bot's keepalive.
             if cozeAnswered { try? store.recordCozeActivity(botIdentity: bot.identity, atMilliseconds: finishedAt) }
         }
     }

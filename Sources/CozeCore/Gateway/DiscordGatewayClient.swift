@@ -297,6 +297,7 @@ public final class DiscordGatewayClient: Sendable {
         link: ConnectionLink, group: inout TaskGroup<Void>
     ) async -> ConnectionOutcome? {
         let data = payload["d"] ?? .null
+        // Heartbeat ACKs never get here: the event loop notes them (see `dispatchOnEventLoop`).
         switch payload["op"]?.intValue.flatMap(GatewayOpcode.init(rawValue:)) {
         case .hello:
             guard link.markHelloReceived() else { return nil }
@@ -316,9 +317,6 @@ public final class DiscordGatewayClient: Sendable {
                 socket.sendWithoutWaiting(identifyPayload)
                 updateStatistics { $0.identifies += 1 }
             }
-        case .heartbeatAck:
-            link.acknowledge()
-            updateStatistics { $0.heartbeatAcks += 1 }
         case .heartbeat:
             // Discord wants an immediate beat; it does not replace the scheduled one.
             socket.sendWithoutWaiting(heartbeatPayload(sequence: link.sequence))
@@ -408,6 +406,7 @@ public final class DiscordGatewayClient: Sendable {
             updateStatistics { $0.heartbeatAcks += 1 }
             return true
         case .dispatch(let accepted):
+            // Only a candidate's sequence can be taken as a dispatch.
             guard let candidate else { return false }
             deliverDispatch(name: candidate.name, sequence: candidate.sequence, data: payload["d"] ?? .null, accepted)
             return true
@@ -648,8 +647,6 @@ final class ConnectionLink: Sendable {
             return true
         }
     }
-
-    func acknowledge() { state.withLock { $0.acknowledged = true } }
 
     /// `true` when the previous beat was acknowledged and the next may go; otherwise marks the
     /// connection a zombie.
