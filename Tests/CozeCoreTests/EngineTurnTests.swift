@@ -33,6 +33,20 @@ struct EngineTurnTests {
         try await harness.stop()
     }
 
+    @Test("Coze's last activity: in the status as soon as the turn ends, and again after a restart")
+    func cozeActivityInTheStatus() async throws {
+        let harness = try await EngineHarness.start()
+        #expect(harness.bridge.status().map(\.lastCozeActivityMilliseconds) == [nil])
+        _ = try await harness.bridge.send(accessKey: EngineHarness.key, conversation: "Activity", prompt: "Hello there")
+        let stored = try #require(try harness.bridge.store.lastCozeActivity(botIdentity: harness.bridge.status()[0].identity))
+        #expect(harness.bridge.status().map(\.lastCozeActivityMilliseconds) == [stored])
+        // The status reads no store: a new engine on the same file starts from what it holds.
+        let restarted = try await harness.restartedBridge()
+        #expect(restarted.status().map(\.lastCozeActivityMilliseconds) == [stored])
+        await restarted.shutdown()
+        try await harness.stop()
+    }
+
     @Test(
         "scenarios: exact final text and images",
         arguments: [CozeScenario.long, .rewrite, .imageEmbed, .imageAttachment, .imageMarkdown])

@@ -32,6 +32,8 @@ final class BridgeBot: Sendable {
         var senderTexts: [String?]
         /// Where the round-robin starts looking next.
         var nextSender = 0
+        /// When Coze last answered on this bot (Unix milliseconds), as the store has it.
+        var lastCozeActivity: UInt64?
     }
 
     private let state: Mutex<State>
@@ -114,6 +116,16 @@ final class BridgeBot: Sendable {
 
     func endWork() { state.withLock { $0.inFlight -= 1 } }
 
+    /// When Coze last answered on this bot, kept beside the store's record so that ``status(now:)``
+    /// reads no store: the http plugin asks for the status on every request, and a store read
+    /// waits behind any commit's fsync.
+    var lastCozeActivity: UInt64? { state.withLock { $0.lastCozeActivity } }
+
+    /// Notes Coze's activity at `milliseconds` (a later note wins, as in the store).
+    func noteCozeActivity(at milliseconds: UInt64) {
+        state.withLock { $0.lastCozeActivity = max($0.lastCozeActivity ?? 0, milliseconds) }
+    }
+
     /// Takes the bot out of its pool until `until` (Unix milliseconds).
     func restQuota(until: UInt64, text: String) {
         state.withLock {
@@ -189,7 +201,7 @@ final class BridgeBot: Sendable {
         return nil
     }
 
-    func status(now: UInt64, lastCozeActivity: UInt64?) -> BridgeBotStatus {
+    func status(now: UInt64) -> BridgeBotStatus {
         let gatewayStatus = gateway.status
         let simplified: BridgeBotStatus.State
         switch gatewayStatus {

@@ -226,10 +226,14 @@ extension CozeBridge {
         case tick
     }
 
-    /// The turn's side of following the reply: runs the follower's deadlines, its catch-ups and
-    /// the store write on the first reply until the turn has its terminal event (not yet emitted,
-    /// so the turn is stored before the consumer hears of its end); returns it and the tracker's
-    /// final state. Ends with a cancellation when the engine shuts down.
+    /// The turn's side of following the reply: runs the follower's deadlines and its catch-ups
+    /// until the turn has its terminal event (not yet emitted, so the turn is stored before the
+    /// consumer hears of its end); returns it and the tracker's final state. Ends with a
+    /// cancellation when the engine shuts down.
+    ///
+    /// Coze's activity is stored with the finished turn, not when the reply begins: a commit waits
+    /// for an fsync, and one at every turn's first reply woke this task and held a pool thread just
+    /// as the answer's first chunk was on its way (at 100 streams the first chunks were the slowest).
     private func follow(
         _ follower: TurnFollower, wakes: AsyncStream<FollowerWake>, bot: BridgeBot, conversation: Conversation
     ) async -> (TurnEvent, ReplyTracker?) {
@@ -237,8 +241,6 @@ extension CozeBridge {
             switch wake {
             case .tick:
                 follower.tick(at: ContinuousClock.now)
-            case .follower(.sawReply):
-                try? store.recordCozeActivity(botIdentity: bot.identity, in: conversation.id)
             case .follower(.catchUp):
                 let messages = await catchUp(
                     bot: bot, channelID: conversation.channelID, after: follower.promptMessageID)
@@ -297,6 +299,7 @@ extension CozeBridge {
         }
         // One commit: the turn, the conversation's use (recordTurn marks it) and Coze's activity.
         let cozeAnswered = tracker?.hasReply == true
+        if cozeAnswered { bot.noteCozeActivity(at: finishedAt) }
         do {
             try store.recordTurn(turn, in: conversation.id, cozeActivityOf: cozeAnswered ? bot.identity : nil)
         } catch {

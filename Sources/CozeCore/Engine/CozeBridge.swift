@@ -78,6 +78,10 @@ public final class CozeBridge: Sendable {
             bots.append(try BridgeBot(configuration: bot, bridge: configuration, options: options))
         }
         self.bots = bots
+        let activity = (try? store.lastCozeActivityByBot()) ?? [:]
+        for bot in bots {
+            if let last = activity[bot.identity] { bot.noteCozeActivity(at: last) }
+        }
     }
 
     // MARK: - Life cycle
@@ -156,11 +160,12 @@ public final class CozeBridge: Sendable {
 
     // MARK: - Status
 
-    /// Every bot's health, in configuration order.
+    /// Every bot's health, in configuration order. Reads no store: Coze's last activity is what
+    /// the store held at start plus what this engine recorded since (an operator's
+    /// `cozebridge-store` writing into a running host's store shows after a restart).
     public func status() -> [BridgeBotStatus] {
         let now = WallClock.unixMilliseconds()
-        let activity = (try? store.lastCozeActivityByBot()) ?? [:]
-        return bots.map { $0.status(now: now, lastCozeActivity: activity[$0.identity]) }
+        return bots.map { $0.status(now: now) }
     }
 
     // MARK: - Legacy import

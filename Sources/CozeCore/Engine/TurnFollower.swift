@@ -8,8 +8,8 @@ import Synchronization
 /// and then: an edit reaches the consumer without waking the turn's own task (each wake-up is a
 /// thread hand-off, and on a busy machine the hand-offs, not the work, made most of the bridge's
 /// latency). The turn's task keeps what must not
-/// hold up the gateway: the deadlines, the REST catch-up after a new gateway session, and the
-/// store write on the first reply; ``Wake`` tells it what to do next.
+/// hold up the gateway: the deadlines and the REST catch-up after a new gateway session; ``Wake``
+/// tells it what to do next.
 ///
 /// Everything happens under one lock, so `emit` sees the events in the tracker's order, one at a
 /// time, and nothing is emitted once the turn has its terminal event (which is kept, not emitted:
@@ -17,8 +17,6 @@ import Synchronization
 final class TurnFollower: Sendable {
     /// What the turn's task is asked to do.
     enum Wake: Sendable {
-        /// The reply's first message arrived: note Coze's activity in the store.
-        case sawReply
         /// A new gateway session began: read the channel over REST, then call ``caughtUp(_:at:)``.
         case catchUp
         /// The turn has its terminal event.
@@ -42,7 +40,6 @@ final class TurnFollower: Sendable {
         var held: [(event: DiscordGatewayEvent, at: ContinuousClock.Instant)] = []
         var catchingUp = false
         var terminal: TurnEvent?
-        var sawReply = false
         /// While the gateway reconnects no edit can arrive: Coze's silence is not measured then,
         /// and it is measured again from the moment the session is back (soak finding: a drop
         /// longer than the idle timeout ended turns as done with truncated text).
@@ -200,10 +197,6 @@ final class TurnFollower: Sendable {
     }
 
     private func settle(_ produced: [TurnEvent], at now: ContinuousClock.Instant, in state: inout State) {
-        if !state.sawReply, state.tracker?.hasReply == true {
-            state.sawReply = true
-            wake(.sawReply)
-        }
         for event in produced where state.terminal == nil {
             if event.isTerminal { state.terminal = event } else { emit(event) }
         }
