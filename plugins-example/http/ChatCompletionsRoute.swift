@@ -15,10 +15,55 @@ struct ChatCompletionsRoute: Sendable {
         router.post("/v1/chat/completions") { request, context in try await handle(request, context) }
     }
 
+    /// What a request asks, checked and matched to its conversation, before the turn starts.
+    private struct Prepared {
+        var chat: ChatCompletionRequest
+        var plan: ConversationResolver.Plan
+        /// The prompt's tokens when the response reports usage (a stream only on request).
+        var promptTokens: Int?
+    }
+
     func handle(_ request: Request, _ context: BridgeRequestContext) async throws -> Response {
         let key = try services.keys.openAIKey(for: request)
-        let chat = try await OpenAIRequestBody.decode(
-            ChatCompletionRequest.self, from: request, limit: services.settings.maxBodyBytes)
+        let body = try await OpenAIRequestBody.collect(request, limit: services.settings.maxBodyBytes)
+        // Decoding, composing the prompt from the history and counting its tokens grow with the body.
+        let prepared = try await OffLoop.run(bytes: body.readableBytes) {
+            try await prepare(body, key: key, conversationHeader: request.headers[Self.conversationHeader])
+        }
+        let chat = prepared.chat
+        let plan = prepared.plan
+        services.logger.debug(
+            "chat completion",
+            metadata: ["conversation": "\(plan.conversation)", "new": "\(plan.isNew)", "stream": "\(chat.stream ?? false)"])
+        let chunks = ChatCompletionChunks(model: chat.model)
+        let headers: HTTPFields = [Self.conversationHeader: plan.conversation]
+        if chat.stream == true {
+            let events = services.host.stream(
+                key: key, conversation: plan.conversation, prompt: plan.prompt, images: plan.images)
+            let renderer = ChatChunkRenderer(
+                chunks: chunks, tokens: services.tokens, usagePromptTokens: prepared.promptTokens,
+                logger: services.logger)
+            return try await ServerSentEvents.response(
+                for: events, renderer: renderer, on: context.eventLoop, headers: headers
+            ) {
+                OpenAIError($0)
+            }
+        }
+        do {
+            let answer = try await services.host.answer(
+                key: key, conversation: plan.conversation, prompt: plan.prompt, images: plan.images)
+            let content = ChatAnswerText.text(for: answer)
+            return JSONResponse.make(
+                chunks.completion(
+                    content: content, promptTokens: prepared.promptTokens ?? 0,
+                    completionTokens: services.tokens.count(content)),
+                headers: headers)
+        } catch let error as CozeError {
+            throw OpenAIError(error)
+        }
+    }
+    private func prepare(_ body: ByteBuffer, key: String?, conversationHeader: String?) async throws -> Prepared {
+        let chat = try OpenAIRequestBody.decode(ChatCompletionRequest.self, from: body)
         guard services.settings.acceptsAnyModel || services.settings.models.contains(chat.model) else {
             throw OpenAIError(
                 .notFound,
@@ -31,7 +76,7 @@ struct ChatCompletionsRoute: Sendable {
         } catch {
             throw OpenAIError(.badRequest, error.message, param: error.param)
         }
-        let explicit = [request.headers[Self.conversationHeader], chat.user]
+        let explicit = [conversationHeader, chat.user]
             .compactMap { $0?.trimmingCharacters(in: .whitespaces) }.first { !$0.isEmpty }
         if let explicit {
             do {
@@ -46,37 +91,10 @@ struct ChatCompletionsRoute: Sendable {
         } catch let error as CozeError {
             throw OpenAIError(error)
         }
-        services.logger.debug(
-            "chat completion",
-            metadata: ["conversation": "\(plan.conversation)", "new": "\(plan.isNew)", "stream": "\(chat.stream ?? false)"])
-        let chunks = ChatCompletionChunks(model: chat.model)
-        let headers: HTTPFields = [Self.conversationHeader: plan.conversation]
-        if chat.stream == true {
-            let events = services.host.stream(
-                key: key, conversation: plan.conversation, prompt: plan.prompt, images: plan.images)
-            // Counted only for a usage chunk: tokenizing a long history would cost every stream
-            // that did not ask for one.
-            let usagePromptTokens =
-                chat.streamOptions?.includeUsage == true ? services.tokens.count(messages: chat.messages) : nil
-            let renderer = ChatChunkRenderer(
-                chunks: chunks, tokens: services.tokens, usagePromptTokens: usagePromptTokens, logger: services.logger)
-            return try await ServerSentEvents.response(
-                for: events, renderer: renderer, on: context.eventLoop, headers: headers
-            ) {
-                OpenAIError($0)
-            }
-        }
-        do {
-            let answer = try await services.host.answer(
-                key: key, conversation: plan.conversation, prompt: plan.prompt, images: plan.images)
-            let content = ChatAnswerText.text(for: answer)
-            return JSONResponse.make(
-                chunks.completion(
-                    content: content, promptTokens: services.tokens.count(messages: chat.messages),
-                    completionTokens: services.tokens.count(content)),
-                headers: headers)
-        } catch let error as CozeError {
-            throw OpenAIError(error)
-        }
+        // A stream counts them only for a usage chunk: tokenizing a long history would cost every
+        // stream that did not ask for one.
+        let reportsUsage = chat.stream != true || chat.streamOptions?.includeUsage == true
+        return Prepared(
+            chat: chat, plan: plan, promptTokens: reportsUsage ? services.tokens.count(messages: chat.messages) : nil)
     }
 }

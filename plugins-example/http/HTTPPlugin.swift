@@ -63,7 +63,7 @@ final class HTTPPlugin: Sendable {
         let settings = services.settings
         let responder = Self.router(services).buildResponder()
         var endpoints: [(port: Int, server: HTTPServerBuilder, scheme: String)] = []
-        if settings.port != 0 { endpoints.append((settings.port, .http1(), "http")) }
+        if settings.port != 0 { endpoints.append((settings.port, .http1OnConnectionLoop(), "http")) }
         if settings.sslPort != 0 {
             endpoints.append((settings.sslPort, try Self.tlsServer(settings), "https"))
         }
@@ -155,7 +155,7 @@ final class HTTPPlugin: Sendable {
             let chain = try NIOSSLCertificate.fromPEMFile(certificatePath).map { NIOSSLCertificateSource.certificate($0) }
             let key = try NIOSSLPrivateKey(file: keyPath, format: .pem)
             let configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
-            return try .tls(.http1(), tlsConfiguration: configuration)
+            return try .tls(.http1OnConnectionLoop(), tlsConfiguration: configuration)
         } catch {
             throw StartFailure(description: "HTTPS: cannot use \(certificatePath) / \(keyPath): \(error)")
         }

@@ -65,8 +65,15 @@ struct SeedAPIRoutes: Sendable {
     }
 
     /// The conversation of `name` (nil when the key has none of that name).
-    private func conversation(_ name: String, key: String?) throws -> Conversation? {
-        try services.host.conversations(key: key).first { $0.name == name }
+    private func conversation(_ name: String, key: String?) async throws -> Conversation? {
+        try await conversations(key: key).first { $0.name == name }
+    }
+
+    /// The key's conversations. Read on a blocking thread: the store read can wait behind a
+    /// commit's fsync, and requests are answered on the loop that writes the streams' chunks.
+    private func conversations(key: String?) async throws -> [Conversation] {
+        let host = services.host
+        return try await host.blocking { try host.conversations(key: key) }
     }
 
     private func conversationData(_ conversation: Conversation?, name: String) -> JSONValue {
@@ -79,7 +86,7 @@ struct SeedAPIRoutes: Sendable {
         let name = parameters["name"] ?? Self.randomName()
         let host = services.host
         try await host.blocking { try host.createConversation(key: key, name: name) }
-        let created = try conversation(name, key: key)
+        let created = try await conversation(name, key: key)
         return success(
             "Conversation created.",
             ["conversation_id": .string(created?.channelID ?? ""), "conversation_name": .string(name)])
@@ -97,18 +104,18 @@ struct SeedAPIRoutes: Sendable {
         let newName = try required(parameters, "new_name")
         let host = services.host
         try await host.blocking { try host.renameConversation(key: key, from: name, to: newName) }
-        return success("Conversation renamed.", conversationData(try conversation(newName, key: key), name: newName))
+        return success("Conversation renamed.", conversationData(try await conversation(newName, key: key), name: newName))
     }
 
     func getConversations(_ parameters: SeedParameters, _ key: String?) async throws -> Response {
-        let all = try services.host.conversations(key: key)
+        let all = try await conversations(key: key)
         let data = Dictionary(all.map { ($0.name, JSONValue.string($0.channelID)) }, uniquingKeysWith: { _, last in last })
         return success("Conversations listed.", .object(data))
     }
 
     func conversationIsFound(_ parameters: SeedParameters, _ key: String?) async throws -> Response {
         let name = try required(parameters, "name")
-        guard let found = try conversation(name, key: key) else {
+        guard let found = try await conversation(name, key: key) else {
             return success("The conversation does not exist.", ["status": false, "conversation_name": .string(name)])
         }
         return success("The conversation exists.", conversationData(found, name: name))

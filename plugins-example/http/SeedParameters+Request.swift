@@ -3,7 +3,7 @@ import Hummingbird
 
 extension SeedParameters {
     /// Reads the query and the body (up to `limit` bytes): 413 above it, 400 for a body that
-    /// starts like JSON and is not a JSON object.
+    /// starts like JSON and is not a JSON object. A large body is parsed off the loop (``OffLoop``).
     static func read(_ request: Request, limit: Int) async throws -> SeedParameters {
         var query: [(name: String, value: String)] = []
         for (name, value) in request.uri.queryParameters {
@@ -17,10 +17,12 @@ extension SeedParameters {
                 throw SeedAPIError(.contentTooLarge, "The request body is larger than \(error.limit) bytes.")
             }
         }
-        do {
-            return try SeedParameters(query: query, body: body)
-        } catch {
-            throw SeedAPIError(.badRequest, error.message)
+        return try await OffLoop.run(bytes: body?.count ?? 0) { [query, body] in
+            do throws(RequestBodyError) {
+                return try SeedParameters(query: query, body: body)
+            } catch {
+                throw SeedAPIError(.badRequest, error.message)
+            }
         }
     }
 }

@@ -354,6 +354,21 @@ def test_streaming_wire_format(server):
     assert "".join(c["choices"][0]["delta"].get("content", "") for c in chunks) == expected(prompt)
 
 
+def test_a_body_over_64_kib_is_answered_like_a_small_one(client):
+    """Bodies over 64 KiB are decoded, matched to a conversation and counted away from the
+    connection's event loop (OffLoop), and then streamed from it like any other."""
+    prompt = f"Tell me about lighthouses ({tag('big-body')})"
+    messages = [{"role": "user", "content": prompt}]
+    padding = {"metadata_padding": "x" * (96 * 1024)}  # an unknown member, ignored as OpenAI's are
+    chunks = list(client.chat.completions.create(model=MODEL, messages=messages, stream=True,
+                                                 stream_options={"include_usage": True}, extra_body=padding))
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == expected(prompt)
+    assert chunks[-1].usage.prompt_tokens == chat_prompt_tokens(messages)
+    completion = client.chat.completions.create(model=MODEL, messages=messages, extra_body=padding)
+    assert completion.choices[0].message.content == expected(prompt)
+    assert completion.usage.prompt_tokens == chat_prompt_tokens(messages)
+
+
 def test_history_matching_sends_only_the_new_message(client):
     first = f"My favourite colour is teal ({tag('colour')})"
     answer1, conversation = chat(client, [{"role": "user", "content": first}])
