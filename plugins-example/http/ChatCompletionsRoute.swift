@@ -62,6 +62,7 @@ struct ChatCompletionsRoute: Sendable {
             throw OpenAIError(error)
         }
     }
+
     private func prepare(_ body: ByteBuffer, key: String?, conversationHeader: String?) async throws -> Prepared {
         let chat = try OpenAIRequestBody.decode(ChatCompletionRequest.self, from: body)
         guard services.settings.acceptsAnyModel || services.settings.models.contains(chat.model) else {
