@@ -100,6 +100,8 @@ let package = Package(
                 "CSQLite",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         // The C half of libcozebridge: the public header (a link to include/cozebridge.h), status

@@ -33,6 +33,9 @@ public final class GatewayWebSocket: Sendable {
     public let compression: String?
     private let channel: any Channel
 
+    /// The event loop that reads this connection (and runs `intercept`).
+    public var eventLoop: any EventLoop { channel.eventLoop }
+
     private init(channel: any Channel, events: AsyncStream<Event>, compression: String?) {
         self.channel = channel
         self.events = events

@@ -1,3 +1,5 @@
+import NIOCore
+import NIOPosix
 import Synchronization
 import Testing
 
@@ -67,5 +69,20 @@ import Testing
         timer.arm(at: .now + .milliseconds(10))
         try await Task.sleep(for: .milliseconds(300))
         #expect(firings.all.count == 2)
+    }
+
+    @Test func firesOnTheEventLoopItWasGivenAndSleepsOnThere() async throws {
+        let loop = MultiThreadedEventLoopGroup.singleton.next()
+        let onLoop = Synchronization.Mutex<[Bool]>([])
+        let timer = TurnDeadlineTimer(on: loop) { onLoop.withLock { $0.append(loop.inEventLoop) } }
+        let start = ContinuousClock.now
+        timer.arm(at: start + .milliseconds(50))
+        // Moved later before it passes, from the loop as the gateway's edits do: the task that
+        // runs at 50 ms schedules itself again for 150 ms.
+        try await loop.submit { timer.arm(at: start + .milliseconds(150)) }.get()
+        #expect(await eventuallyTrue { onLoop.withLock { !$0.isEmpty } })
+        #expect(ContinuousClock.now - start >= .milliseconds(150))
+        #expect(onLoop.withLock { $0 } == [true])
+        timer.stop()
     }
 }

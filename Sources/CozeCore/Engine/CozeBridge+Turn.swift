@@ -179,7 +179,7 @@ extension CozeBridge {
         let (wakes, wake) = AsyncStream.makeStream(of: FollowerWake.self, bufferingPolicy: .unbounded)
         let follower = TurnFollower(
             limits: limits, botIdentity: bot.identity, emit: emit, wake: { wake.yield(.follower($0)) },
-            tick: { wake.yield(.tick) })
+            tick: { wake.yield(.tick) }, timerLoop: bot.gateway.eventLoop)
         // Subscribed before posting: Coze can answer before our POST returns, and the follower
         // holds those dispatches until it knows the prompt's id. Only this channel's dispatches:
         // with every turn of the bot subscribed to everything, each edit would wake every turn.

@@ -1,81 +1,91 @@
+import NIOCore
+import NIOPosix
 import Synchronization
 
 /// Calls `fire` once the turn's current deadline has passed.
 ///
 /// A turn's deadline moves later with every edit of the reply, and a thousand turns in flight
-/// each polling on a fixed tick cost more wake-ups than the edits themselves. So one sleeping
-/// task serves each turn: a later deadline is only noted, and the sleeper, when it wakes at the
-/// old one, sleeps on to the new one. Only a deadline earlier than the sleeper's wake-up (the
-/// first reply arriving, a reconnect ending) replaces the sleeper.
+/// each polling on a fixed tick cost more wake-ups than the edits themselves. So one scheduled
+/// task serves each turn: a later deadline is only noted, and the task, when it runs at the old
+/// one, schedules itself again for the new one. Only a deadline earlier than the scheduled one
+/// (the first reply arriving, a reconnect ending) replaces it.
+///
+/// The task is scheduled on an event loop, the gateway connection's when the turn passes it:
+/// the edits that move the deadline, the first reply that replaces it and the terminal event that
+/// stops it all arrive on that loop, where scheduling and cancelling wake no thread. A sleeping
+/// Swift task woke a pool thread at each of those moments, just as a chunk was on its way.
 final class TurnDeadlineTimer: Sendable {
     private struct State {
         var deadline: ContinuousClock.Instant?
-        /// When the current sleeper wakes; `nil` when none sleeps.
-        var sleeperWake: ContinuousClock.Instant?
-        var sleeper: Task<Void, Never>?
-        /// Tells a replaced sleeper that woke anyway to do nothing.
+        /// When the scheduled task runs; `nil` when none is scheduled.
+        var scheduledWake: ContinuousClock.Instant?
+        var scheduled: Scheduled<Void>?
+        /// Tells a replaced task that runs anyway to do nothing.
         var generation = 0
         var stopped = false
     }
 
     private let state = Mutex(State())
+    private let eventLoop: any EventLoop
     private let fire: @Sendable () -> Void
 
-    /// `fire` runs on the sleeper's task, once per deadline that passes; it must not block.
-    init(fire: @escaping @Sendable () -> Void) {
+    /// `fire` runs on `eventLoop`, once per deadline that passes; it must not block.
+    init(on eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.next(), fire: @escaping @Sendable () -> Void) {
+        self.eventLoop = eventLoop
         self.fire = fire
     }
 
     /// Makes `deadline` the one to fire at, replacing any earlier one.
     func arm(at deadline: ContinuousClock.Instant) {
-        state.withLock { state in
-            guard !state.stopped else { return }
+        let replaced: Scheduled<Void>? = state.withLock { state in
+            guard !state.stopped else { return nil }
             state.deadline = deadline
-            if let wake = state.sleeperWake, wake <= deadline { return }
-            state.sleeper?.cancel()
+            if let wake = state.scheduledWake, wake <= deadline { return nil }
             state.generation += 1
-            let generation = state.generation
-            state.sleeperWake = deadline
-            state.sleeper = Task { [self] in await self.sleep(until: deadline, generation: generation) }
+            let replaced = state.scheduled
+            state.scheduledWake = deadline
+            state.scheduled = schedule(at: deadline, generation: state.generation)
+            return replaced
         }
+        replaced?.cancel()
     }
 
-    /// Cancels the sleeper; `fire` is not called after this returns, except by a call in progress.
+    /// Cancels the scheduled task; `fire` is not called after this returns, except by a call in
+    /// progress.
     func stop() {
-        let sleeper = state.withLock { state in
+        let scheduled = state.withLock { state in
             state.stopped = true
-            state.sleeperWake = nil
-            return state.sleeper.take()
+            state.scheduledWake = nil
+            return state.scheduled.take()
         }
-        sleeper?.cancel()
+        scheduled?.cancel()
     }
 
-    private enum Wake {
-        case sleepOn(ContinuousClock.Instant)
+    private func schedule(at wake: ContinuousClock.Instant, generation: Int) -> Scheduled<Void> {
+        eventLoop.scheduleTask(in: TimeAmount(max(.zero, wake - ContinuousClock.now))) { [self] in
+            run(plannedFor: wake, generation: generation)
+        }
+    }
+
+    private enum Action {
         case fire
-        case quit
+        case nothing
     }
 
-    private func sleep(until first: ContinuousClock.Instant, generation: Int) async {
-        var wake = first
-        while true {
-            do { try await Task.sleep(until: wake, clock: .continuous) } catch { return }
-            let next: Wake = state.withLock { state in
-                guard state.generation == generation, !state.stopped else { return .quit }
-                if let deadline = state.deadline, deadline > wake {
-                    state.sleeperWake = deadline
-                    return .sleepOn(deadline)
-                }
-                state.sleeperWake = nil
-                state.sleeper = nil
-                state.deadline = nil
-                return .fire
+    private func run(plannedFor wake: ContinuousClock.Instant, generation: Int) {
+        let action: Action = state.withLock { state in
+            guard state.generation == generation, !state.stopped else { return .nothing }
+            if let deadline = state.deadline, deadline > wake {
+                // Moved later since: run again then (on this loop, so no thread is woken).
+                state.scheduledWake = deadline
+                state.scheduled = schedule(at: deadline, generation: generation)
+                return .nothing
             }
-            switch next {
-            case .sleepOn(let deadline): wake = deadline
-            case .fire: fire(); return
-            case .quit: return
-            }
+            state.scheduledWake = nil
+            state.scheduled = nil
+            state.deadline = nil
+            return .fire
         }
+        if case .fire = action { fire() }
     }
 }

@@ -1,4 +1,5 @@
 import DiscordWire
+import NIOCore
 import Synchronization
 
 /// Follows one turn's reply from two places at once.
@@ -62,15 +63,18 @@ final class TurnFollower: Sendable {
     ///   - wake: asks the turn's task to act (see ``Wake``); quick, never blocking.
     ///   - tick: called by the deadline timer (armed from ``begin(_:)`` on); the turn's task then
     ///     calls ``tick(at:)``.
+    ///   - timerLoop: where the deadline timer runs: the gateway connection's loop, which calls
+    ///     ``receive(_:)`` (see ``TurnDeadlineTimer``); `nil` picks one.
     init(
         limits: Limits, botIdentity: String, emit: @escaping @Sendable (TurnEvent) -> Void,
-        wake: @escaping @Sendable (Wake) -> Void, tick: @escaping @Sendable () -> Void
+        wake: @escaping @Sendable (Wake) -> Void, tick: @escaping @Sendable () -> Void,
+        timerLoop: (any EventLoop)? = nil
     ) {
         self.limits = limits
         self.botIdentity = botIdentity
         self.emit = emit
         self.wake = wake
-        timer = TurnDeadlineTimer(fire: tick)
+        timer = timerLoop.map { TurnDeadlineTimer(on: $0, fire: tick) } ?? TurnDeadlineTimer(fire: tick)
         state = Mutex(State(backOnline: limits.started))
     }
 

@@ -1,4 +1,5 @@
 import DiscordWire
+import NIOCore
 import Synchronization
 
 /// A long-lived Discord gateway session for one token.
@@ -33,6 +34,8 @@ public final class DiscordGatewayClient: Sendable {
         var finalEvent: DiscordGatewayEvent?
         var sessionID: String?
         var currentUser: DiscordGatewayUser?
+        /// The loop of the connection open now (or last open).
+        var eventLoop: (any EventLoop)?
     }
 
     /// How to hand one subscriber an event, and how to tell it that none will follow.
@@ -55,6 +58,10 @@ public final class DiscordGatewayClient: Sendable {
 
     /// The current session id, once READY has been received.
     public var sessionID: String? { state.withLock { $0.sessionID } }
+
+    /// The event loop that reads the connection open now (or the last one), where dispatches are
+    /// handed to subscribers; `nil` before the first connection.
+    public var eventLoop: (any EventLoop)? { state.withLock { $0.eventLoop } }
 
     /// The account this client's token belongs to, from the latest READY; `nil` until the first
     /// READY. It stays set across reconnects and after the client stopped (a token's user does
@@ -254,6 +261,7 @@ public final class DiscordGatewayClient: Sendable {
             return .reconnect(.connectFailed("\(error)"), stable: false)
         }
         updateStatistics { $0.connections += 1 }
+        state.withLock { $0.eventLoop = socket.eventLoop }
 
         return await withTaskGroup(of: Void.self) { group -> ConnectionOutcome in
             let helloTimeout = configuration.helloTimeout
