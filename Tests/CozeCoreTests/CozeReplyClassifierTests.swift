@@ -89,4 +89,18 @@ import Testing
         #expect(CozeReplyClassification.busy.isRetryable)
         #expect(CozeReplyClassification.error.isRetryable)
     }
+
+    @Test func normalisationIsTheSameForASCIIAndOtherText() {
+        // ASCII takes a byte path; the rest goes through Character. Both must give the same rules.
+        #expect(CozeReplyClassifier.normalize("  Hello,\t\r\n  WORLD `quoted`!?. ") == "hello, world 'quoted'")
+        #expect(CozeReplyClassifier.normalize("\u{00A0}Ça\u{2003}VA \u{2018}Bien\u{2019} \u{201C}Oui\u{201D}\u{2026}") == "ça va 'bien' \"oui\"")
+        #expect(CozeReplyClassifier.normalize("ÉCOLE\u{3002}") == "école")
+        #expect(CozeReplyClassifier.normalize("e\u{301}t\u{00C9}!") == "e\u{301}t\u{00E9}")
+        #expect(CozeReplyClassifier.normalize(" \n ") == "")
+        // The length cut counts what the trailing trim cannot remove, on both paths.
+        #expect(CozeReplyClassifier.normalize("abc...", unlessLongerThan: 3) == "abc")
+        #expect(CozeReplyClassifier.normalize("abcd", unlessLongerThan: 3) == nil)
+        #expect(CozeReplyClassifier.normalize("ééé\u{2026}", unlessLongerThan: 3) == "ééé")
+        #expect(CozeReplyClassifier.normalize("éééé", unlessLongerThan: 3) == nil)
+    }
 }

@@ -128,29 +128,54 @@ public enum CozeReplyClassifier {
     /// ``normalize(_:)``, or `nil` as soon as the result is sure to be longer than `limit`
     /// characters: more than `limit` of them are ones the trailing trim cannot remove.
     static func normalize(_ text: String, unlessLongerThan limit: Int) -> String? {
-        var result = ""
-        result.reserveCapacity(min(text.utf8.count, limit))
+        // Built as UTF-8 bytes, and ASCII (most text) classified by its byte, without the Unicode
+        // property lookups, the String that `lowercased()` allocates and the hashing of a
+        // `Set<Character>` lookup per character: a whole answer's end is classified on the
+        // gateway's event loop before its last chunk goes out.
+        let space = UInt8(ascii: " ")
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(min(text.utf8.count, limit))
         var kept = 0
         var pendingSpace = false
         for character in text {
-            if character.isWhitespace {
-                pendingSpace = !result.isEmpty
-                continue
+            let isTrailingPunctuation: Bool
+            if let ascii = character.asciiValue {
+                if ascii == space || (0x09...0x0D).contains(ascii) {
+                    pendingSpace = !bytes.isEmpty
+                    continue
+                }
+                if pendingSpace {
+                    bytes.append(space)
+                    pendingSpace = false
+                }
+                switch ascii {
+                case UInt8(ascii: "A")...UInt8(ascii: "Z"): bytes.append(ascii + 32)
+                case UInt8(ascii: "`"): bytes.append(UInt8(ascii: "'"))
+                default: bytes.append(ascii)
+                }
+                isTrailingPunctuation = ascii == UInt8(ascii: ".") || ascii == UInt8(ascii: "!") || ascii == UInt8(ascii: "?")
+            } else {
+                if character.isWhitespace {
+                    pendingSpace = !bytes.isEmpty
+                    continue
+                }
+                if pendingSpace {
+                    bytes.append(space)
+                    pendingSpace = false
+                }
+                switch character {
+                case "\u{2018}", "\u{2019}", "\u{02BC}": bytes.append(UInt8(ascii: "'"))
+                case "\u{201C}", "\u{201D}": bytes.append(UInt8(ascii: "\""))
+                default: bytes.append(contentsOf: character.lowercased().utf8)
+                }
+                isTrailingPunctuation = trailingPunctuation.contains(character)
             }
-            if pendingSpace {
-                result.append(" ")
-                pendingSpace = false
-            }
-            switch character {
-            case "\u{2018}", "\u{2019}", "\u{02BC}", "`": result.append("'")
-            case "\u{201C}", "\u{201D}": result.append("\"")
-            default: result.append(contentsOf: character.lowercased())
-            }
-            if !trailingPunctuation.contains(character) {
+            if !isTrailingPunctuation {
                 kept += 1
                 if kept > limit { return nil }
             }
         }
+        var result = String(decoding: bytes, as: UTF8.self)
         while let last = result.last, trailingPunctuation.contains(last) || last == " " {
             result.removeLast()
         }
