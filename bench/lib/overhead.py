@@ -64,6 +64,36 @@ async def one_stream(session, url, name, prompt, counts, delay, spans, arrivals)
         spans.append((first, last))
 
 
+PLACES = ("first", "middle", "last")
+
+
+def per_edit_by_place(per_stream, control) -> dict:
+    """The per-edit figure split by the chunk's place in its answer. The first chunk (the reply's
+    MESSAGE_CREATE, which also starts the response) and the last (the edit with the suggestion
+    buttons, which ends the turn) take other paths than the rest, and were once most of the tail."""
+    by_place: dict[str, list[float]] = {place: [] for place in PLACES}
+    every: list[tuple[float, str]] = []
+    for arrivals in per_stream:
+        stamps = sorted(arrivals)
+        for index, stamp in enumerate(stamps):
+            if stamp not in control:
+                continue
+            place = "first" if index == 0 else "last" if index == len(stamps) - 1 else "middle"
+            added = (arrivals[stamp] - control[stamp]) / 1e6
+            by_place[place].append(added)
+            every.append((added, place))
+    figures: dict = {}
+    for place, values in by_place.items():
+        values.sort()
+        figures[f"place_{place}_p50_ms"] = B.percentile(values, 50)
+        figures[f"place_{place}_p99_ms"] = B.percentile(values, 99)
+    slowest = sorted(every, reverse=True)[:max(1, len(every) // 100)]
+    figures.update({"slowest_edits": len(slowest),
+                    "slowest_first": sum(1 for _, place in slowest if place == "first"),
+                    "slowest_last": sum(1 for _, place in slowest if place == "last")})
+    return figures
+
+
 def peak_concurrency(spans) -> int:
     """Most streams between their first and last content chunk at one moment."""
     edges = sorted([(a, 1) for a, _ in spans] + [(b, -1) for _, b in spans])
@@ -293,6 +323,8 @@ def main() -> int:
                     row.update({"paired_edits": len(paired), "per_edit_added_p50_ms": B.percentile(paired, 50),
                                 "per_edit_added_p99_ms": B.percentile(paired, 99),
                                 "per_edit_added_max_ms": paired[-1]})
+                if args.kernel_timestamps and paired:
+                    row.update(per_edit_by_place(per_stream, control))
                 if len(direct) > 1:
                     twin = direct[1]
                     apart = sorted(abs(twin[stamp] - seen) / 1e6 for stamp, seen in control.items() if stamp in twin)
@@ -321,6 +353,11 @@ def main() -> int:
                 print(f"       per edit, SSE arrival - direct client's arrival ({row['paired_edits']} edits): bridge adds "
                       f"p50 {row['per_edit_added_p50_ms']:.3f} ms, p99 {row['per_edit_added_p99_ms']:.3f} ms, "
                       f"max {row['per_edit_added_max_ms']:.3f} ms", flush=True)
+            if "place_first_p50_ms" in row:
+                print("       per edit by place in the answer: " + ", ".join(
+                    f"{place} p50 {row[f'place_{place}_p50_ms']:.3f} / p99 {row[f'place_{place}_p99_ms']:.3f} ms"
+                    for place in PLACES) + f"; of the slowest 1% ({row['slowest_edits']}): "
+                      f"{row['slowest_first']} first and {row['slowest_last']} last chunks", flush=True)
             if "twin_apart_p99_ms" in row:
                 print(f"       calibration: two identical direct clients get the same edit p50 {row['twin_apart_p50_ms']:.3f} ms, "
                       f"p99 {row['twin_apart_p99_ms']:.3f} ms apart", flush=True)
