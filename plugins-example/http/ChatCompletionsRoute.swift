@@ -12,7 +12,7 @@ struct ChatCompletionsRoute: Sendable {
     static let conversationHeader = HTTPField.Name("X-Conversation-Id")!
 
     func register(on router: Router<BridgeRequestContext>) {
-        router.post("/v1/chat/completions") { request, context in try await handle(request, context) }
+        router.post("/v1/chat/completions") { request, _ in try await handle(request) }
     }
 
     /// What a request asks, checked and matched to its conversation, before the turn starts.
@@ -23,7 +23,7 @@ struct ChatCompletionsRoute: Sendable {
         var promptTokens: Int?
     }
 
-    func handle(_ request: Request, _ context: BridgeRequestContext) async throws -> Response {
+    func handle(_ request: Request) async throws -> Response {
         let key = try services.keys.openAIKey(for: request)
         let body = try await OpenAIRequestBody.collect(request, limit: services.settings.maxBodyBytes)
         // Decoding, composing the prompt from the history and counting its tokens grow with the body.
@@ -44,7 +44,7 @@ struct ChatCompletionsRoute: Sendable {
                 chunks: chunks, tokens: services.tokens, usagePromptTokens: prepared.promptTokens,
                 logger: services.logger)
             return try await ServerSentEvents.response(
-                for: events, renderer: renderer, on: context.eventLoop, headers: headers
+                for: events, renderer: renderer, headers: headers
             ) {
                 OpenAIError($0)
             }

@@ -12,24 +12,23 @@ struct SeedAPIRoutes: Sendable {
     let services: BridgeServices
 
     func register(on router: Router<BridgeRequestContext>) {
-        route(router, "/api/CreateConversation") { parameters, key, _ in try await createConversation(parameters, key) }
-        route(router, "/api/DeleteConversation") { parameters, key, _ in try await deleteConversation(parameters, key) }
-        route(router, "/api/RenameConversation") { parameters, key, _ in try await renameConversation(parameters, key) }
-        route(router, "/api/GetConversations") { parameters, key, _ in try await getConversations(parameters, key) }
-        route(router, "/api/ConversationIsFound") { parameters, key, _ in try await conversationIsFound(parameters, key) }
-        route(router, "/api/Chat") { parameters, key, _ in try await chat(parameters, key) }
-        route(router, "/api/ChatStream") { try await chatStream($0, $1, $2) }
-        route(router, "/api/Keepalive") { parameters, key, _ in try await keepalive(parameters, key) }
-        route(router, "/api/IsBotOnline") { parameters, key, _ in try await isBotOnline(parameters, key) }
+        route(router, "/api/CreateConversation") { parameters, key in try await createConversation(parameters, key) }
+        route(router, "/api/DeleteConversation") { parameters, key in try await deleteConversation(parameters, key) }
+        route(router, "/api/RenameConversation") { parameters, key in try await renameConversation(parameters, key) }
+        route(router, "/api/GetConversations") { parameters, key in try await getConversations(parameters, key) }
+        route(router, "/api/ConversationIsFound") { parameters, key in try await conversationIsFound(parameters, key) }
+        route(router, "/api/Chat") { parameters, key in try await chat(parameters, key) }
+        route(router, "/api/ChatStream") { parameters, key in try await chatStream(parameters, key) }
+        route(router, "/api/Keepalive") { parameters, key in try await keepalive(parameters, key) }
+        route(router, "/api/IsBotOnline") { parameters, key in try await isBotOnline(parameters, key) }
     }
 
-    /// A seed endpoint's handler: the parameters, the resolved key (nil for the open key) and the
-    /// request's context.
-    typealias Handler = @Sendable (SeedParameters, String?, BridgeRequestContext) async throws -> Response
+    /// A seed endpoint's handler: the parameters and the resolved key (nil for the open key).
+    typealias Handler = @Sendable (SeedParameters, String?) async throws -> Response
 
     private func route(_ router: Router<BridgeRequestContext>, _ path: RouterPath, _ handler: @escaping Handler) {
         for method in [HTTPRequest.Method.get, .post] {
-            router.on(path, method: method) { request, context in
+            router.on(path, method: method) { request, _ in
                 let parameters = try await SeedParameters.read(request, limit: services.settings.maxBodyBytes)
                 do throws(RequestBodyError) {
                     try parameters.checkForCore()
@@ -45,7 +44,7 @@ struct SeedAPIRoutes: Sendable {
                     throw SeedAPIError(.unauthorized, "Unknown key: no bot of this server has this Key.")
                 }
                 do {
-                    return try await handler(parameters, key, context)
+                    return try await handler(parameters, key)
                 } catch let error as CozeError {
                     throw SeedAPIError(error)
                 }
@@ -135,10 +134,10 @@ struct SeedAPIRoutes: Sendable {
         return success("Success.", Self.answerData(answer))
     }
 
-    func chatStream(_ parameters: SeedParameters, _ key: String?, _ context: BridgeRequestContext) async throws -> Response {
+    func chatStream(_ parameters: SeedParameters, _ key: String?) async throws -> Response {
         let turn = try turn(parameters)
         let events = services.host.stream(key: key, conversation: turn.conversation, prompt: turn.prompt, images: turn.images)
-        return try await ServerSentEvents.response(for: events, renderer: SeedStreamRenderer(), on: context.eventLoop) {
+        return try await ServerSentEvents.response(for: events, renderer: SeedStreamRenderer()) {
             SeedAPIError($0)
         }
     }

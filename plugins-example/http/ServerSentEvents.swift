@@ -1,4 +1,3 @@
-import CozeBridgeEventLoopExecutor
 import CozeBridgePluginKit
 import DiscordWire
 import HTTPTypes
@@ -33,10 +32,11 @@ enum ServerSentEvents {
     /// A client that goes away ends the body: delivery stops, but the turn still completes and is
     /// recorded in its conversation by the core.
     ///
-    /// The body runs on `eventLoop`, the connection's (see ``EventLoopTaskExecutor``).
+    /// The body runs on the connection's event loop, as the whole request does
+    /// (``HummingbirdCore/HTTPServerBuilder`` `http1OnConnectionLoop`).
     static func response(
         for events: AsyncThrowingStream<StreamEvent, any Error>, renderer: some TurnEventRenderer,
-        on eventLoop: any EventLoop, headers extra: HTTPFields = [:], httpError: (CozeError) -> any Error
+        headers extra: HTTPFields = [:], httpError: (CozeError) -> any Error
     ) async throws -> Response {
         var iterator = events.makeAsyncIterator()
         let first: StreamEvent?
@@ -48,30 +48,27 @@ enum ServerSentEvents {
         let pending = OneShot(iterator)
         var fields = headers
         fields.append(contentsOf: extra)
-        let executor = EventLoopTaskExecutor(eventLoop)
         return Response(status: .ok, headers: fields, body: ResponseBody { [renderer] writer in
-            try await withTaskExecutorPreference(executor) {
-                var iterator = pending.take()
-                var renderer = renderer
-                // The opening events go out with the first event's, in one write: each write is a
-                // flush, and the client has the turn's first text in the same segment.
-                var unsent = renderer.start()
-                var next = first
-                do {
-                    while let event = next {
-                        unsent += renderer.render(event)
-                        if !unsent.isEmpty {
-                            try await writer.write(contentsOf: unsent)
-                            unsent = []
-                        }
-                        next = try await iterator.next()
+            var iterator = pending.take()
+            var renderer = renderer
+            // The opening events go out with the first event's, in one write: each write is a
+            // flush, and the client has the turn's first text in the same segment.
+            var unsent = renderer.start()
+            var next = first
+            do {
+                while let event = next {
+                    unsent += renderer.render(event)
+                    if !unsent.isEmpty {
+                        try await writer.write(contentsOf: unsent)
+                        unsent = []
                     }
-                } catch let error as CozeError {
-                    unsent.append(renderer.failure(error))
+                    next = try await iterator.next()
                 }
-                if !unsent.isEmpty { try await writer.write(contentsOf: unsent) }
-                try await writer.finish(nil)
+            } catch let error as CozeError {
+                unsent.append(renderer.failure(error))
             }
+            if !unsent.isEmpty { try await writer.write(contentsOf: unsent) }
+            try await writer.finish(nil)
         })
     }
 

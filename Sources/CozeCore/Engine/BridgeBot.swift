@@ -117,8 +117,8 @@ final class BridgeBot: Sendable {
     func endWork() { state.withLock { $0.inFlight -= 1 } }
 
     /// When Coze last answered on this bot, kept beside the store's record so that ``status(now:)``
-    /// reads no store: the http plugin asks for the status on every request, and a store read
-    /// waits behind any commit's fsync.
+    /// and the keepalive read no store: the http plugin asks for the status on every request, and
+    /// a store read waits behind any commit's fsync.
     var lastCozeActivity: UInt64? { state.withLock { $0.lastCozeActivity } }
 
     /// Notes Coze's activity at `milliseconds` (a later note wins, as in the store).

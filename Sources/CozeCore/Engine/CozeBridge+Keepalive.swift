@@ -14,8 +14,9 @@ extension CozeBridge {
         return results
     }
 
-    /// Sends the keepalive prompt to every bot whose last Coze activity (persisted in the store,
-    /// so restarts do not reset the clock) is older than `Keepalive_maxIntervalMinutes`, or was
+    /// Sends the keepalive prompt to every bot whose last Coze activity (persisted in the store and
+    /// read back at start, so restarts do not reset the clock; see ``BridgeBot/lastCozeActivity``)
+    /// is older than `Keepalive_maxIntervalMinutes`, or was
     /// never recorded. What the `Keepalive_timer` scheduler runs each period.
     public func keepaliveIfDue() async -> [KeepaliveResult] {
         let now = WallClock.unixMilliseconds()
@@ -24,7 +25,7 @@ extension CozeBridge {
         for key in configuration.accessKeys {
             let pool = bots.filter { $0.configuration.accessKey == key }
             for (index, bot) in pool.enumerated() {
-                let last = (try? store.lastCozeActivity(botIdentity: bot.identity)) ?? nil
+                let last = bot.lastCozeActivity
                 if let last, now >= last, now - last <= maxSilence { continue }
                 if Task.isCancelled { return results }
                 results.append(await keepalive(bot, index: index, poolSize: pool.count))

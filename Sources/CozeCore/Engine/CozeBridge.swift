@@ -161,8 +161,7 @@ public final class CozeBridge: Sendable {
     // MARK: - Status
 
     /// Every bot's health, in configuration order. Reads no store: Coze's last activity is what
-    /// the store held at start plus what this engine recorded since (an operator's
-    /// `cozebridge-store` writing into a running host's store shows after a restart).
+    /// the store held at start plus what this engine recorded since.
     public func status() -> [BridgeBotStatus] {
         let now = WallClock.unixMilliseconds()
         return bots.map { $0.status(now: now) }

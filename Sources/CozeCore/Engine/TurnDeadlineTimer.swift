@@ -29,9 +29,10 @@ final class TurnDeadlineTimer: Sendable {
     private let eventLoop: any EventLoop
     private let fire: @Sendable () -> Void
 
-    /// `fire` runs on `eventLoop`, once per deadline that passes; it must not block.
-    init(on eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.next(), fire: @escaping @Sendable () -> Void) {
-        self.eventLoop = eventLoop
+    /// `fire` runs on `eventLoop` (`nil`: one of the shared group's), once per deadline that
+    /// passes; it must not block.
+    init(on eventLoop: (any EventLoop)? = nil, fire: @escaping @Sendable () -> Void) {
+        self.eventLoop = eventLoop ?? MultiThreadedEventLoopGroup.singleton.next()
         self.fire = fire
     }
 

@@ -74,7 +74,7 @@ final class TurnFollower: Sendable {
         self.botIdentity = botIdentity
         self.emit = emit
         self.wake = wake
-        timer = timerLoop.map { TurnDeadlineTimer(on: $0, fire: tick) } ?? TurnDeadlineTimer(fire: tick)
+        timer = TurnDeadlineTimer(on: timerLoop, fire: tick)
         state = Mutex(State(backOnline: limits.started))
     }
 

@@ -138,16 +138,18 @@ public enum CozeReplyClassifier {
         var kept = 0
         var pendingSpace = false
         for character in text {
+            let ascii = character.asciiValue
+            let isWhitespace = ascii.map { $0 == space || (0x09...0x0D).contains($0) } ?? character.isWhitespace
+            if isWhitespace {
+                pendingSpace = !bytes.isEmpty
+                continue
+            }
+            if pendingSpace {
+                bytes.append(space)
+                pendingSpace = false
+            }
             let isTrailingPunctuation: Bool
-            if let ascii = character.asciiValue {
-                if ascii == space || (0x09...0x0D).contains(ascii) {
-                    pendingSpace = !bytes.isEmpty
-                    continue
-                }
-                if pendingSpace {
-                    bytes.append(space)
-                    pendingSpace = false
-                }
+            if let ascii {
                 switch ascii {
                 case UInt8(ascii: "A")...UInt8(ascii: "Z"): bytes.append(ascii + 32)
                 case UInt8(ascii: "`"): bytes.append(UInt8(ascii: "'"))
@@ -155,14 +157,6 @@ public enum CozeReplyClassifier {
                 }
                 isTrailingPunctuation = ascii == UInt8(ascii: ".") || ascii == UInt8(ascii: "!") || ascii == UInt8(ascii: "?")
             } else {
-                if character.isWhitespace {
-                    pendingSpace = !bytes.isEmpty
-                    continue
-                }
-                if pendingSpace {
-                    bytes.append(space)
-                    pendingSpace = false
-                }
                 switch character {
                 case "\u{2018}", "\u{2019}", "\u{02BC}": bytes.append(UInt8(ascii: "'"))
                 case "\u{201C}", "\u{201D}": bytes.append(UInt8(ascii: "\""))
