@@ -22,6 +22,11 @@ struct ControlRouter: Sendable {
             return .json(emulator.counters)
         case (.GET, ["sessions"]):
             return .json(emulator.sessions)
+        case (.GET, ["marker-writes"]):
+            return .json(emulator.markerWrites)
+        case (.DELETE, ["marker-writes"]):
+            emulator.clearMarkerWrites()
+            return .json(["ok": true])
         case (.GET, ["scenario"]):
             return .json(emulator.scenario)
         case (.PUT, ["scenario"]), (.POST, ["scenario"]):

@@ -120,6 +120,7 @@ public final class DiscordEmulator: Sendable {
             publicBaseURL: base, gatewayURL: "ws://\(host):\(gatewayPort)", tokenSecret: randomHex(count: 24))
         world.gatewaySettings = settings.gateway
         world.maxGuildChannels = settings.maxGuildChannels
+        world.recordsMarkerWrites = settings.coze.timestampMarkers
         let coze = CozeBotSimulator(world: world, settings: settings.coze, seed: settings.seed, botUserID: world.cozeBot.id)
         world.cozeSimulator = coze
         let info = Info(
@@ -202,6 +203,7 @@ public final class DiscordEmulator: Sendable {
             world.lock.withLock {
                 world.gatewaySettings = settings.gateway
                 world.maxGuildChannels = settings.maxGuildChannels
+                world.recordsMarkerWrites = settings.coze.timestampMarkers
             }
             rateLimiter.update(settings: settings.rateLimits)
             coze.update(settings: settings.coze, seed: settings.seed)
@@ -213,6 +215,13 @@ public final class DiscordEmulator: Sendable {
 
     /// Gateway sessions: id, user, intents, sequence, connected, compression.
     public var sessions: JSONValue { world.sessionsJSON() }
+
+    /// With `coze.timestamp_markers`: when each marked edit was written to each session's socket
+    /// (`MarkerWriteLog.json`).
+    public var markerWrites: JSONValue { world.markerWrites.json }
+
+    /// Forgets the marked writes noted so far.
+    public func clearMarkerWrites() { world.markerWrites.clear() }
 
     /// Drops gateway connections (of `token`'s identity, or all) without a close frame; new
     /// connections get no HELLO for `refuseMilliseconds`.

@@ -49,6 +49,9 @@ final class EmulatorWorld: @unchecked Sendable {
     var cozeSimulator: CozeBotSimulator?
     /// Set once by `DiscordEmulator.start` before any connection is accepted.
     var counters: EmulatorCounters?
+    /// Whether marked edits note their writes in `markerWrites` (`coze.timestamp_markers`).
+    var recordsMarkerWrites = false
+    let markerWrites = MarkerWriteLog()
 
     /// Messages of one channel, oldest first.
     struct ChannelMessages {
@@ -194,6 +197,7 @@ final class EmulatorWorld: @unchecked Sendable {
     func dispatchMessageLocked(_ event: String, _ record: MessageRecord) {
         var full: [UInt8]?
         var stripped: [UInt8]?
+        let marker = recordsMarkerWrites ? MarkerWriteLog.newestMarker(in: record.content) : nil
         for session in sessions.values where !session.invalidated {
             let user = session.user
             if user.isBot && !session.intents.contains(.guildMessages) { continue }
@@ -202,7 +206,7 @@ final class EmulatorWorld: @unchecked Sendable {
                 || record.mentions(user.id)
             if seesContent {
                 if full == nil { full = messageJSONLocked(record, forGateway: true).serializedBytes() }
-                session.dispatch(event: event, data: full!)
+                session.dispatch(event: event, data: full!, onWritten: marker.map { noteWrite(of: $0, to: session) })
             } else {
                 if stripped == nil {
                     var copy = record
@@ -215,6 +219,14 @@ final class EmulatorWorld: @unchecked Sendable {
                 session.dispatch(event: event, data: stripped!)
             }
         }
+    }
+
+    /// What a session's connection calls as the edit marked `marker` is written to its socket.
+    private func noteWrite(of marker: UInt64, to session: GatewaySession) -> @Sendable (UInt64) -> Void {
+        let log = markerWrites
+        let sessionID = session.id
+        let userID = session.user.id
+        return { writtenAt in log.record(sessionID: sessionID, userID: userID, marker: marker, writtenAt: writtenAt) }
     }
 
     // MARK: Messages as JSON

@@ -26,17 +26,18 @@ final class GatewayConnection: Sendable {
             compression == .zlibStream ? ZlibStreamCompressor(level: 1) : nil, eventLoop: channel.eventLoop)
     }
 
-    /// Sends one gateway payload (JSON bytes) as one frame.
+    /// Sends one gateway payload (JSON bytes) as one frame; `onWritten` gets the wall-clock time
+    /// (Unix ns) at which the frame, encoded and compressed, is handed to the socket.
     ///
     /// Always queued, even from the channel's own event loop: callers hold the world lock, and a
     /// write done inline could (on a write error) close the channel inline and re-enter the world
     /// from `channelInactive`; an inline write could also overtake payloads queued earlier from
     /// other threads and break the order of sequence numbers.
-    func send(_ payload: [UInt8]) {
-        channel.eventLoop.execute { self.write(payload) }
+    func send(_ payload: [UInt8], onWritten: (@Sendable (UInt64) -> Void)? = nil) {
+        channel.eventLoop.execute { self.write(payload, onWritten: onWritten) }
     }
 
-    private func write(_ payload: [UInt8]) {
+    private func write(_ payload: [UInt8], onWritten: (@Sendable (UInt64) -> Void)?) {
         guard channel.isActive else { return }
         let frame: WebSocketFrame
         if let compressor = compressor.value {
@@ -45,6 +46,9 @@ final class GatewayConnection: Sendable {
         } else {
             frame = WebSocketFrame(fin: true, opcode: .text, data: channel.allocator.buffer(bytes: payload))
         }
+        // Timed as the write starts: on loopback the peer's kernel has the bytes before the
+        // write returns, so a time taken after it would come later than their arrival.
+        onWritten?(WallClock.unixNanoseconds())
         channel.writeAndFlush(frame, promise: nil)
     }
 

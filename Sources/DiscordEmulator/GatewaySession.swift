@@ -26,8 +26,9 @@ final class GatewaySession {
         self.counters = counters
     }
 
-    /// Numbers a dispatch, keeps it for replay and sends it when connected.
-    func dispatch(event: String, data: [UInt8]) {
+    /// Numbers a dispatch, keeps it for replay and sends it when connected; `onWritten` gets the
+    /// wall-clock time (Unix ns) at which that send is written to the socket.
+    func dispatch(event: String, data: [UInt8], onWritten: (@Sendable (UInt64) -> Void)? = nil) {
         sequence += 1
         counters?.recordDispatch()
         var payload: [UInt8] = []
@@ -47,7 +48,7 @@ final class GatewaySession {
                 replayStart = 0
             }
         }
-        connection?.send(payload)
+        connection?.send(payload, onWritten: onWritten)
     }
 
     /// Payloads after `sequence`, or `nil` when they are no longer all kept.

@@ -25,6 +25,7 @@ import threading
 import time
 
 MARK = re.compile(rb"\[t=(\d+)\]")
+SESSION_ID = re.compile(rb'"session_id":"([^"]+)"')
 # Linux's values (asm-generic/socket.h); Python's socket module does not name them.
 SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
 SCM_TIMESTAMPNS = SO_TIMESTAMPNS
@@ -49,6 +50,9 @@ class Connection:
         self.done_at: int | None = None
         # An SSE stream's request, until the connection is up and it has been sent.
         self.request: bytes | None = None
+        # A gateway connection's session, from its READY (the emulator's write log is by session).
+        self.session_id: str | None = None
+        self.wants_session_id = False
 
     def send_request(self) -> None:
         """The socket became writable, so the connect is over: sends the request, or raises the
@@ -81,6 +85,10 @@ class Connection:
         window = self.tail + data
         for found in MARK.finditer(window):
             self.arrivals.setdefault(int(found.group(1)), stamp)
+        if self.wants_session_id and self.session_id is None:
+            found = SESSION_ID.search(window)
+            if found:
+                self.session_id = found.group(1).decode()
         if self.done_at is None and b"data: [DONE]" in window:
             self.done_at = stamp
         self.tail = window[-CARRY:]
@@ -139,6 +147,7 @@ class Gateway:
         sock.sendall(_ws_frame({"op": 2, "d": {"token": info["spare_bot_token"], "intents": 1 | 512 | 32768,
                                                "properties": {"os": "linux", "browser": "bench", "device": "bench"}}}))
         self.connection = Connection(sock)
+        self.connection.wants_session_id = True
         self.sock = sock
         self.lock = threading.Lock()
 

@@ -11,6 +11,12 @@ between. Two estimates of what the bridge adds come from it: the end-to-end perc
 direct client's percentile, and, per edit, the SSE arrival minus the direct client's arrival of
 that same edit (its marker), whose percentiles are the bridge's own: a stall of the emulator or of
 the Python loop delays both arrivals of an edit alike and cancels out.
+
+The stamp is taken before the emulator encodes the edit, compresses it and writes it to each
+session. The emulator also notes when each marked edit's frame is handed to each session's socket
+(`/_emulator/marker-writes`), so the SSE arrival minus the write to the bridge's session times the
+edit from the moment the emulator sent it: what the bridge and loopback take, and nothing of the
+emulator's own work.
 """
 
 from __future__ import annotations
@@ -92,6 +98,30 @@ def per_edit_by_place(per_stream, control) -> dict:
                     "slowest_first": sum(1 for _, place in slowest if place == "first"),
                     "slowest_last": sum(1 for _, place in slowest if place == "last")})
     return figures
+
+
+def written_by_session(log: dict) -> dict[str, tuple[str, dict[int, int]]]:
+    """`/_emulator/marker-writes` as {session: (user, {marker: first write ns})}."""
+    by_session = {}
+    for session in log["sessions"]:
+        writes: dict[int, int] = {}
+        for marker, at in session["writes"]:
+            writes.setdefault(marker, at)
+        by_session[session["session_id"]] = (session["user_id"], writes)
+    if log.get("dropped"):
+        print(f"       (the emulator dropped {log['dropped']} marker writes beyond its log's capacity)", flush=True)
+    return by_session
+
+
+def first_writes(by_session: dict[str, tuple[str, dict[int, int]]], user_id: str) -> dict[int, int]:
+    """{marker: first write ns} over the sessions of `user_id` (the bridge's, one unless it resumed
+    or reconnected during the run)."""
+    writes: dict[int, int] = {}
+    for user, own in by_session.values():
+        if user == user_id:
+            for marker, at in own.items():
+                writes[marker] = min(at, writes.get(marker, at))
+    return writes
 
 
 def peak_concurrency(spans) -> int:
@@ -254,6 +284,7 @@ def main() -> int:
                 time.sleep(1.0)  # HELLO, IDENTIFY, READY
             else:
                 controls = [GatewayControl(emulator.info, args.control_compressed) for _ in range(direct_clients)]
+            emulator.control("DELETE", "/marker-writes")
             cpu0 = B.cpu_seconds(host.pid)
             switches0 = B.context_switches(host.pid)
             emu_cpu0 = B.cpu_seconds(emulator.proc.pid)
@@ -278,6 +309,8 @@ def main() -> int:
             switches = B.context_switches(host.pid) - switches0
             emu_cpu = B.cpu_seconds(emulator.proc.pid) - emu_cpu0
             machine = B.machine_share(machine0, B.machine_ticks())
+            written = written_by_session(emulator.control("GET", "/marker-writes"))
+            to_bridge = first_writes(written, emulator.info["bridge_bot_user_id"])
             if args.arrivals and args.kernel_timestamps:
                 Path(args.arrivals).write_text(json.dumps({
                     "streams": n, "sse": [sorted(a.items()) for a in per_stream],
@@ -293,6 +326,16 @@ def main() -> int:
                 "host_context_switches_per_chunk": switches / chunks if chunks else float("nan"),
                 "emulator_cpu_s": emu_cpu, "client_cpu_s": client_cpu, **machine,
             }
+            from_write = sorted((seen - to_bridge[stamp]) / 1e6 for stamp, seen in arrivals.items() if stamp in to_bridge)
+            if from_write:
+                row.update({"from_write_edits": len(from_write), "from_write_p50_ms": B.percentile(from_write, 50),
+                            "from_write_p99_ms": B.percentile(from_write, 99), "from_write_max_ms": from_write[-1]})
+                own = written.get(gateways[0].connection.session_id) if args.kernel_timestamps and gateways else None
+                if own:
+                    direct_from_write = sorted((direct[0][stamp] - at) / 1e6 for stamp, at in own[1].items()
+                                               if stamp in direct[0])
+                    row.update({"direct_from_write_p50_ms": B.percentile(direct_from_write, 50),
+                                "direct_from_write_p99_ms": B.percentile(direct_from_write, 99)})
             if args.kernel_timestamps:
                 # The first chunk of an answer takes another path than the rest (the handler waits
                 # for the turn's first event before the response head goes out): its own figure.
@@ -345,6 +388,13 @@ def main() -> int:
                       f"p99 {row['first_p99_ms']:.3f} ms; later chunks: p50 {row['later_p50_ms']:.3f} ms, "
                       f"p99 {row['later_p99_ms']:.3f} ms (end to end); last chunk to [DONE] ({row['done_answers']}): "
                       f"p50 {row['done_p50_ms']:.3f} ms, p99 {row['done_p99_ms']:.3f} ms", flush=True)
+            if "from_write_edits" in row:
+                print(f"       from the emulator's write to the bridge's gateway connection ({row['from_write_edits']} edits): "
+                      f"p50 {row['from_write_p50_ms']:.3f} ms, p99 {row['from_write_p99_ms']:.3f} ms, "
+                      f"max {row['from_write_max_ms']:.3f} ms"
+                      + (f"; the direct client from its own write (loopback alone): p50 "
+                         f"{row['direct_from_write_p50_ms']:.3f} ms, p99 {row['direct_from_write_p99_ms']:.3f} ms"
+                         if "direct_from_write_p50_ms" in row else ""), flush=True)
             if "control_edits" in row:
                 print(f"       direct gateway client (no bridge): {row['control_edits']} edits, p50 "
                       f"{row['control_p50_ms']:.3f} ms, p99 {row['control_p99_ms']:.3f} ms -> bridge adds "
@@ -373,6 +423,9 @@ def main() -> int:
         target = 1.0 if row["streams"] <= 100 else 5.0
         if row["streams"] in (100, 1000):
             judged = [f"end to end p99 {row['p99_ms']:.2f} ms ({'met' if row['p99_ms'] < target else 'NOT met'})"]
+            if "from_write_p99_ms" in row:
+                sent = row["from_write_p99_ms"]
+                judged.append(f"from the emulator's write p99 {sent:.2f} ms ({'met' if sent < target else 'NOT met'})")
             if "per_edit_added_p99_ms" in row:
                 added = row["per_edit_added_p99_ms"]
                 judged.append(f"bridge adds p99 {added:.2f} ms per edit ({'met' if added < target else 'NOT met'})")
