@@ -92,4 +92,58 @@ struct EngineLeftoverChannelTests {
         await restarted.shutdown()
         try await harness.stop()
     }
+
+    /// A creation whose answer never came (here a timeout) may still have made the channel at
+    /// Discord; the recheck deletes it while the bridge runs, and the conversation can then be
+    /// created again.
+    @Test func aChannelMadeForACreationThatTimedOutIsDeletedWithoutARestart() async throws {
+        let harness = try await EngineHarness.start(
+            options: EngineHarness.options(requestTimeout: .milliseconds(300), pendingChannelRecheck: .milliseconds(800)))
+        let info = harness.info
+        let store = harness.bridge.store
+        func channelsNamed(_ name: String) async throws -> [Snowflake] {
+            try await harness.inspector.guildChannels(guildID: info.guildID)
+                .filter { $0["name"]?.stringValue == name }.compactMap { $0["id"]?.snowflakeValue }
+        }
+        harness.emulator.setLatency(milliseconds: 1000)
+        await #expect(throws: CozeBridgeError.self) {
+            _ = try await harness.bridge.createConversation(accessKey: EngineHarness.key, name: "slow")
+        }
+        harness.emulator.clearFaults()
+        // Discord made it; the bridge never heard its id.
+        let orphans = try await channelsNamed("slow")
+        #expect(orphans.count == 1)
+        #expect(try store.pendingChannels().count == 1)
+
+        #expect(await eventuallyTrue(timeout: .seconds(10)) { (try? store.pendingChannels().isEmpty) == true })
+        #expect(try await channelsNamed("slow").isEmpty)
+        let created = try await harness.bridge.createConversation(accessKey: EngineHarness.key, name: "slow")
+        #expect(try await channelsNamed("slow") == [created.channelID])
+        try await harness.stop()
+    }
+
+    /// The recheck of a failed parent creation spares a parent of the same name made later this
+    /// run that holds no stored thread yet: only this process knows it.
+    @Test func aRecheckSparesAThreadParentOfThisRunThatHoldsNoThreadYet() async throws {
+        let harness = try await EngineHarness.start(
+            conversations: ConversationConfiguration(channelCapStrategy: .threads, maxChannelsPerGuild: 1),
+            options: EngineHarness.options(pendingChannelRecheck: .milliseconds(200)))
+        let info = harness.info
+        let bot = try #require(harness.bridge.bots.first)
+        let store = harness.bridge.store
+        // The guild's one conversation channel: conversations after it are threads.
+        _ = try await harness.bridge.createConversation(accessKey: EngineHarness.key, name: "first")
+        // An earlier attempt at the first parent that failed, then the parent made after it.
+        let failed = try store.addPendingChannel(
+            botIdentity: bot.identity, guildID: info.guildID, parentID: info.categoryID, name: "cozebridge-threads-1",
+            kind: .channel)
+        let parent = try await harness.bridge.threadParent(for: bot)
+        harness.bridge.recheckLater(failed)
+
+        #expect(await eventuallyTrue(timeout: .seconds(10)) { (try? store.pendingChannels().contains { $0.id == failed }) == false })
+        #expect(try await harness.inspector.channel(parent)["id"]?.snowflakeValue == parent)
+        let threaded = try await harness.bridge.createConversation(accessKey: EngineHarness.key, name: "threaded")
+        #expect(threaded.kind == .thread(parentChannelID: parent))
+        try await harness.stop()
+    }
 }

@@ -137,15 +137,34 @@ extension CozeBridge {
     /// ended, if Discord made them but no conversation points at them: the run died between
     /// Discord's answer and the store's insert. Without this, each such crash would leak a
     /// channel that counts against the guild's 500 and that eviction never sees.
-    ///
-    /// A channel qualifies only if it has the pending record's name, parent and kind, was made no
-    /// earlier than the record (a second of clock skew allowed) and is no conversation's channel
-    /// or thread parent. Runs under each guild's lock, so no creation of this run can race it.
-    /// Records whose bot is no longer configured, or whose guild cannot be read now, stay for
-    /// the next start.
     func removeChannelsLeftByACrash() async {
-        guard let pending = try? store.pendingChannels(), !pending.isEmpty else { return }
-        let byGuild = Dictionary(grouping: pending) { GuildOfBot(identity: $0.botIdentity, guild: $0.guildID) }
+        guard let pending = try? store.pendingChannels() else { return }
+        await removeChannelsLeft(by: pending)
+    }
+
+    /// A creation of this run failed after its request went out (a timeout, a dropped
+    /// connection, an answer without an id): Discord may have made the channel all the same.
+    /// Once ``CozeBridgeOptions/pendingChannelRecheck`` has passed, its record is checked as the
+    /// next start would check it, so the channel is deleted without waiting for a restart. At
+    /// shutdown the wait is cancelled and the record stays for the next start.
+    func recheckLater(_ record: Int64?) {
+        guard let record else { return }
+        submit { [self] in
+            try? await Task.sleep(for: options.pendingChannelRecheck)
+            guard !Task.isCancelled, let pending = try? store.pendingChannels() else { return }
+            await removeChannelsLeft(by: pending.filter { $0.id == record })
+        }
+    }
+
+    /// Deletes the channels that `records` may have left: a channel qualifies only if it has a
+    /// record's name, parent and kind, was made no earlier than the record (a second of clock
+    /// skew allowed), and is no conversation's channel or thread parent and no thread parent of
+    /// this run. Runs under each guild's lock, so no creation of this run can race it. A record
+    /// is forgotten once nothing of it is left; those whose bot is no longer configured, or whose
+    /// guild cannot be read now, stay for the next start.
+    private func removeChannelsLeft(by records: [PendingChannel]) async {
+        guard !records.isEmpty else { return }
+        let byGuild = Dictionary(grouping: records) { GuildOfBot(identity: $0.botIdentity, guild: $0.guildID) }
         for (key, records) in byGuild {
             guard let bot = bots.first(where: { $0.identity == key.identity }) else { continue }
             guard let ticket = await locks.acquire(Self.guildKey(key.guild)) else { return }
@@ -166,6 +185,8 @@ extension CozeBridge {
                 var cleared = true
                 for candidate in candidates {
                     guard let id = candidate["id"]?.snowflakeValue else { continue }
+                    // A parent made this run may hold no stored thread yet.
+                    if threadParents(of: bot).contains(id) { continue }
                     guard let known = try? store.isConversationChannel(id) else { cleared = false; continue }
                     if known { continue }
                     do {
@@ -215,9 +236,11 @@ extension CozeBridge {
                 guildID: guild, name: channelName, parentID: bot.configuration.channelCategoryID,
                 auditLogReason: "cozebridge conversation")
         } catch {
+            recheckLater(pending)
             throw CozeBridgeError.discord("creating the channel for conversation \"\(name)\": \(error)")
         }
         guard let channelID = channel["id"]?.snowflakeValue else {
+            recheckLater(pending)
             throw CozeBridgeError.discord("Discord's created channel has no id")
         }
         do {
@@ -246,9 +269,11 @@ extension CozeBridge {
             thread = try await bot.listenerREST.createThread(
                 channelID: parent, name: threadName, type: 11, autoArchiveMinutes: 10080)
         } catch {
+            recheckLater(pending)
             throw CozeBridgeError.discord("creating the thread for conversation \"\(name)\": \(error)")
         }
         guard let threadID = thread["id"]?.snowflakeValue else {
+            recheckLater(pending)
             throw CozeBridgeError.discord("Discord's created thread has no id")
         }
         do {
@@ -291,9 +316,11 @@ extension CozeBridge {
                 guildID: bot.configuration.serverID, name: parentName,
                 parentID: bot.configuration.channelCategoryID, auditLogReason: "cozebridge thread parent")
         } catch {
+            recheckLater(pending)
             throw CozeBridgeError.discord("creating a thread parent channel: \(error)")
         }
         guard let id = channel["id"]?.snowflakeValue else {
+            recheckLater(pending)
             throw CozeBridgeError.discord("Discord's created channel has no id")
         }
         addThreadParent(id, of: bot, pendingRecord: pending)

@@ -32,6 +32,11 @@ public struct CozeBridgeOptions: Sendable {
     /// holds before a new parent is made. Discord counts active threads per guild (1000), not
     /// per channel; spreading them keeps each parent's thread list usable for a human.
     public var threadsPerParentChannel: Int
+    /// How long after a failed channel or thread creation its pending record is checked: Discord
+    /// may have made the channel although its answer never arrived, and the bridge then deletes
+    /// it, as the next start would. Longer than a REST request may take, so that a request still
+    /// under way at Discord has finished by then.
+    public var pendingChannelRecheck: Duration
 
     public init(
         firstReplyTimeout: Duration? = nil,
@@ -41,8 +46,10 @@ public struct CozeBridgeOptions: Sendable {
         configureGateway: @escaping @Sendable (inout DiscordGatewayConfiguration) -> Void = { _ in },
         configureREST: @escaping @Sendable (inout DiscordRESTClient.Configuration) -> Void = { _ in },
         legacyImportDirectory: String? = FileManager.default.currentDirectoryPath,
-        threadsPerParentChannel: Int = 200
+        threadsPerParentChannel: Int = 200,
+        pendingChannelRecheck: Duration = .seconds(120)
     ) {
+        self.pendingChannelRecheck = pendingChannelRecheck
         self.legacyImportDirectory = legacyImportDirectory
         self.threadsPerParentChannel = threadsPerParentChannel
         self.firstReplyTimeout = firstReplyTimeout

@@ -63,7 +63,8 @@ struct EngineHarness {
     /// `legacyImportDirectory` is `nil` unless given: the default (the working directory) would
     /// make tests depend on whatever files lie where `swift test` runs.
     static func options(
-        firstReply: Duration = .seconds(3), legacyImportDirectory: String? = nil, threadsPerParentChannel: Int = 200
+        firstReply: Duration = .seconds(3), legacyImportDirectory: String? = nil, threadsPerParentChannel: Int = 200,
+        requestTimeout: Duration = .seconds(10), pendingChannelRecheck: Duration = .seconds(120)
     ) -> CozeBridgeOptions {
         CozeBridgeOptions(
             firstReplyTimeout: firstReply, readyTimeout: .seconds(5),
@@ -74,10 +75,11 @@ struct EngineHarness {
                 configuration.invalidSessionDelay = .milliseconds(50) ... .milliseconds(150)
             },
             configureREST: { configuration in
-                configuration.requestTimeout = .seconds(10)
+                configuration.requestTimeout = requestTimeout
                 configuration.retryBaseDelay = .milliseconds(20)
                 configuration.retryMaxDelay = .milliseconds(200)
-            }, legacyImportDirectory: legacyImportDirectory, threadsPerParentChannel: threadsPerParentChannel)
+            }, legacyImportDirectory: legacyImportDirectory, threadsPerParentChannel: threadsPerParentChannel,
+            pendingChannelRecheck: pendingChannelRecheck)
     }
 
     static func defaultBot(_ info: DiscordEmulator.Info, key: String = EngineHarness.key) -> BotConfiguration {
