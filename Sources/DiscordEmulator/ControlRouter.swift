@@ -50,7 +50,8 @@ struct ControlRouter: Sendable {
             guard (500...599).contains(status) else {
                 return .json(["error": "control: status must be 500-599"], status: .badRequest)
             }
-            emulator.failNextRequests(count: count, status: status)
+            emulator.failNextRequests(
+                count: count, status: status, afterProcessing: body["after_processing"]?.boolValue ?? false)
             return .json(["ok": true])
         case (.POST, ["faults", "rate-limit"]):
             guard let count = body["count"]?.intValue, count >= 0 else { return missing("count") }

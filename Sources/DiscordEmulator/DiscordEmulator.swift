@@ -240,8 +240,11 @@ public final class DiscordEmulator: Sendable {
         world.invalidateSessions(token: token, resumable: resumable)
     }
 
-    /// The next `count` REST requests fail with `status`.
-    public func failNextRequests(count: Int, status: Int = 500) { faults.failNextRequests(count: count, status: status) }
+    /// The next `count` REST requests fail with `status`; with `afterProcessing` each is carried
+    /// out first, as when Discord did the work but its answer was lost.
+    public func failNextRequests(count: Int, status: Int = 500, afterProcessing: Bool = false) {
+        faults.failNextRequests(count: count, status: status, afterProcessing: afterProcessing)
+    }
 
     /// The next `count` REST requests get a 429.
     public func forceRateLimits(count: Int, retryAfter: Double = 1.0, global: Bool = false) {

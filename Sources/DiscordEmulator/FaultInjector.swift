@@ -6,15 +6,17 @@ final class FaultInjector: Sendable {
     private struct State {
         var serverErrorsRemaining = 0
         var serverErrorStatus = 500
+        var serverErrorsAfterProcessing = false
         var latencyMilliseconds = 0
     }
 
     private let state = NIOLockedValueBox(State())
 
-    func failNextRequests(count: Int, status: Int) {
+    func failNextRequests(count: Int, status: Int, afterProcessing: Bool = false) {
         state.withLockedValue {
             $0.serverErrorsRemaining = max(0, count)
             $0.serverErrorStatus = status
+            $0.serverErrorsAfterProcessing = afterProcessing
         }
     }
 
@@ -26,12 +28,13 @@ final class FaultInjector: Sendable {
         state.withLockedValue { $0 = State() }
     }
 
-    /// The status to fail this request with, consuming one injected error, or `nil`.
-    func takeServerError() -> Int? {
+    /// The status to fail this request with, and whether the request is carried out first,
+    /// consuming one injected error; `nil` when none is left.
+    func takeServerError() -> (status: Int, afterProcessing: Bool)? {
         state.withLockedValue { state in
             guard state.serverErrorsRemaining > 0 else { return nil }
             state.serverErrorsRemaining -= 1
-            return state.serverErrorStatus
+            return (state.serverErrorStatus, state.serverErrorsAfterProcessing)
         }
     }
 

@@ -11,7 +11,16 @@ struct RESTRouter: Sendable {
     /// Handles a request whose path starts with `/api`, `/api/v9` or `/api/v10`.
     func route(_ request: EmulatorHTTPRequest, path: [Substring]) -> EmulatorHTTPResponse {
         let authorization = request.headers.first(name: "Authorization")
-        var response = answer(request, path: path, authorization: authorization)
+        var response: EmulatorHTTPResponse
+        if let fault = faults.takeServerError() {
+            // After processing: Discord did the work, and only its answer is lost.
+            if fault.afterProcessing { _ = answer(request, path: path, authorization: authorization) }
+            response = .json(
+                ["message": .string("\(fault.status): Internal Server Error"), "code": 0],
+                status: HTTPResponseStatus(statusCode: fault.status))
+        } else {
+            response = answer(request, path: path, authorization: authorization)
+        }
         response.delayMilliseconds = faults.latencyMilliseconds
         counters.recordResponse(token: authorization.map(Self.bareToken), status: Int(response.status.code))
         return response
@@ -22,11 +31,6 @@ struct RESTRouter: Sendable {
     }
 
     private func answer(_ request: EmulatorHTTPRequest, path: [Substring], authorization: String?) -> EmulatorHTTPResponse {
-        if let status = faults.takeServerError() {
-            return .json(
-                ["message": .string("\(status): Internal Server Error"), "code": 0],
-                status: HTTPResponseStatus(statusCode: status))
-        }
         let method = request.method.rawValue
         // `GET /gateway` is the one route Discord serves without a token.
         if method == "GET", path == ["gateway"] {

@@ -23,6 +23,24 @@ import Testing
         try await emulator.shutdown()
     }
 
+    /// Before processing, a failed create leaves nothing; after processing, the message exists
+    /// though its answer was a 502.
+    @Test(arguments: [false, true])
+    func aServerErrorBeforeOrAfterTheRequestWasCarriedOut(afterProcessing: Bool) async throws {
+        let emulator = try await DiscordEmulator.startForTests()
+        let rest = RESTProbe(emulator: emulator)
+        let set = try await rest.control(
+            .POST, "/faults/http-errors", json: ["count": 1, "status": 502, "after_processing": .bool(afterProcessing)])
+        #expect(set.status == 200)
+        let path = "/channels/\(emulator.info.generalChannelID)/messages"
+        let failed = try await rest.bot(.POST, path, json: ["content": "lost answer"])
+        #expect(failed.status == 502)
+        let listed = try await rest.bot(.GET, path)
+        let contents = listed.json?.arrayValue?.compactMap { $0["content"]?.stringValue } ?? []
+        #expect(contents.filter { $0 == "lost answer" }.count == (afterProcessing ? 1 : 0))
+        try await emulator.shutdown()
+    }
+
     @Test func forcedGlobalRateLimit() async throws {
         let emulator = try await DiscordEmulator.startForTests()
         let rest = RESTProbe(emulator: emulator)
