@@ -1,6 +1,7 @@
 import DiscordEmulator
 import DiscordWire
 import Foundation
+import Synchronization
 import Testing
 
 @testable import CozeCore
@@ -182,6 +183,23 @@ func restSeconds(since start: ContinuousClock.Instant) -> Double {
         #expect(harness.emulator.counters["server_errors"] == 3)
         #expect(harness.requests == 4)
         #expect(harness.client.statistics.serverErrorRetries == 3)
+        try await harness.stop()
+    }
+
+    /// A create that Discord carried out but answered with a 502 is sent again and made twice;
+    /// `onServerErrorRetry` tells the caller, once per repeat.
+    @Test func aRepeatAfterAServerErrorIsReportedToTheCaller() async throws {
+        let harness = try await RESTHarness.start()
+        let info = harness.emulator.info
+        let repeats = Mutex(0)
+        harness.emulator.failNextRequests(count: 1, status: 502, afterProcessing: true)
+        let channel = try await harness.client.createGuildChannel(
+            guildID: info.guildID, name: "made-twice", parentID: info.categoryID,
+            onServerErrorRetry: { repeats.withLock { $0 += 1 } })
+        #expect(channel["name"] == "made-twice")
+        #expect(repeats.withLock { $0 } == 1)
+        let named = try await harness.client.guildChannels(guildID: info.guildID).filter { $0["name"] == "made-twice" }
+        #expect(named.count == 2)
         try await harness.stop()
     }
 

@@ -99,12 +99,8 @@ struct EngineLeftoverChannelTests {
     @Test func aChannelMadeForACreationThatTimedOutIsDeletedWithoutARestart() async throws {
         let harness = try await EngineHarness.start(
             options: EngineHarness.options(requestTimeout: .milliseconds(300), pendingChannelRecheck: .milliseconds(800)))
-        let info = harness.info
         let store = harness.bridge.store
-        func channelsNamed(_ name: String) async throws -> [Snowflake] {
-            try await harness.inspector.guildChannels(guildID: info.guildID)
-                .filter { $0["name"]?.stringValue == name }.compactMap { $0["id"]?.snowflakeValue }
-        }
+        func channelsNamed(_ name: String) async throws -> [Snowflake] { try await Self.channels(named: name, in: harness) }
         harness.emulator.setLatency(milliseconds: 1000)
         await #expect(throws: CozeBridgeError.self) {
             _ = try await harness.bridge.createConversation(accessKey: EngineHarness.key, name: "slow")
@@ -145,5 +141,27 @@ struct EngineLeftoverChannelTests {
         let threaded = try await harness.bridge.createConversation(accessKey: EngineHarness.key, name: "threaded")
         #expect(threaded.kind == .thread(parentChannelID: parent))
         try await harness.stop()
+    }
+
+    /// Discord carried out a channel creation but answered 502, and the REST client sent it
+    /// again: two channels of that name, one of them stored. The recheck deletes the other.
+    @Test func theCopyOfAChannelCreatedTwiceByARetryIsDeleted() async throws {
+        let harness = try await EngineHarness.start(options: EngineHarness.options(pendingChannelRecheck: .milliseconds(500)))
+        let store = harness.bridge.store
+        harness.emulator.failNextRequests(count: 1, status: 502, afterProcessing: true)
+        let created = try await harness.bridge.createConversation(accessKey: EngineHarness.key, name: "twice")
+        #expect(try await Self.channels(named: "twice", in: harness).count == 2)
+
+        #expect(await eventuallyTrue(timeout: .seconds(10)) { (try? store.pendingChannels().isEmpty) == true })
+        #expect(try await Self.channels(named: "twice", in: harness) == [created.channelID])
+        #expect(try await harness.bridge.send(accessKey: EngineHarness.key, conversation: "twice", prompt: "still here").text
+            == harness.answer("still here"))
+        try await harness.stop()
+    }
+
+    /// The ids of the guild's channels called `name`, as the emulator's owner sees them.
+    static func channels(named name: String, in harness: EngineHarness) async throws -> [Snowflake] {
+        try await harness.inspector.guildChannels(guildID: harness.info.guildID)
+            .filter { $0["name"]?.stringValue == name }.compactMap { $0["id"]?.snowflakeValue }
     }
 }

@@ -133,6 +133,13 @@ extension CozeBridge {
         if let record { try? store.removePendingChannel(record) }
     }
 
+    /// The creation behind `record` is stored. A request sent again after a server error may
+    /// have made a first channel as well, so its record is rechecked as after a failure; otherwise
+    /// it is forgotten.
+    func settlePendingChannel(_ record: Int64?, sentAgain: Bool) {
+        if sentAgain { recheckLater(record) } else { forgetPendingChannel(record) }
+    }
+
     /// Deletes the Discord channels and threads that were being created when an earlier run
     /// ended, if Discord made them but no conversation points at them: the run died between
     /// Discord's answer and the store's insert. Without this, each such crash would leak a
@@ -142,11 +149,12 @@ extension CozeBridge {
         await removeChannelsLeft(by: pending)
     }
 
-    /// A creation of this run failed after its request went out (a timeout, a dropped
-    /// connection, an answer without an id): Discord may have made the channel all the same.
-    /// Once ``CozeBridgeOptions/pendingChannelRecheck`` has passed, its record is checked as the
-    /// next start would check it, so the channel is deleted without waiting for a restart. At
-    /// shutdown the wait is cancelled and the record stays for the next start.
+    /// A creation of this run may have made a channel that nothing points at: its request failed
+    /// after it went out (a timeout, a dropped connection, an answer without an id), or it was
+    /// sent again after a server error. Once ``CozeBridgeOptions/pendingChannelRecheck`` has
+    /// passed, its record is checked as the next start would check it, so such a channel is
+    /// deleted without waiting for a restart. At shutdown the wait is cancelled and the record
+    /// stays for the next start.
     func recheckLater(_ record: Int64?) {
         guard let record else { return }
         submit { [self] in
@@ -231,10 +239,11 @@ extension CozeBridge {
         let channelName = Self.channelName(for: name)
         let pending = notePendingChannel(
             bot: bot, guild: guild, parent: bot.configuration.channelCategoryID, name: channelName, kind: .channel)
+        let retries = ServerErrorRetryNote()
         do {
             channel = try await bot.listenerREST.createGuildChannel(
                 guildID: guild, name: channelName, parentID: bot.configuration.channelCategoryID,
-                auditLogReason: "cozebridge conversation")
+                auditLogReason: "cozebridge conversation", onServerErrorRetry: retries.record)
         } catch {
             recheckLater(pending)
             throw CozeBridgeError.discord("creating the channel for conversation \"\(name)\": \(error)")
@@ -244,7 +253,7 @@ extension CozeBridge {
             throw CozeBridgeError.discord("Discord's created channel has no id")
         }
         do {
-            defer { forgetPendingChannel(pending) }
+            defer { settlePendingChannel(pending, sentAgain: retries.happened) }
             return try store.createConversation(
                 NewConversation(
                     accessKey: accessKey, name: name, botIdentity: bot.identity, guildID: guild, channelID: channelID))
@@ -263,11 +272,13 @@ extension CozeBridge {
         let thread: JSONValue
         let threadName = Self.channelName(for: name)
         let pending = notePendingChannel(bot: bot, guild: guild, parent: parent, name: threadName, kind: .thread)
+        let retries = ServerErrorRetryNote()
         do {
             // Public (11): a private thread would hide the prompt from the Coze bot and, in user
             // sender mode, from the listening bot token unless each were added as a member.
             thread = try await bot.listenerREST.createThread(
-                channelID: parent, name: threadName, type: 11, autoArchiveMinutes: 10080)
+                channelID: parent, name: threadName, type: 11, autoArchiveMinutes: 10080,
+                onServerErrorRetry: retries.record)
         } catch {
             recheckLater(pending)
             throw CozeBridgeError.discord("creating the thread for conversation \"\(name)\": \(error)")
@@ -277,7 +288,7 @@ extension CozeBridge {
             throw CozeBridgeError.discord("Discord's created thread has no id")
         }
         do {
-            defer { forgetPendingChannel(pending) }
+            defer { settlePendingChannel(pending, sentAgain: retries.happened) }
             let conversation = try store.createConversation(
                 NewConversation(
                     accessKey: accessKey, name: name, botIdentity: bot.identity, guildID: guild, channelID: threadID,

@@ -175,12 +175,20 @@ public final class DiscordRESTClient: Sendable {
     /// Sends `route` with `body`, waiting for the rate limiter and retrying as described on the
     /// type, and returns the 2xx answer.
     ///
-    /// - Parameter auditLogReason: sent as `X-Audit-Log-Reason` (shows in the guild's audit log).
+    /// - Parameters:
+    ///   - auditLogReason: sent as `X-Audit-Log-Reason` (shows in the guild's audit log).
+    ///   - onServerErrorRetry: called each time the request is sent again after a 5xx answer. The
+    ///     first attempt may have been carried out all the same (its answer lost on Discord's
+    ///     side), so a non-idempotent request can have taken effect twice.
     /// - Throws: ``DiscordHTTPError``, or `CancellationError` when the task is cancelled.
-    public func send(_ route: DiscordRoute, body: Body = .none, auditLogReason: String? = nil) async throws -> Response {
+    public func send(
+        _ route: DiscordRoute, body: Body = .none, auditLogReason: String? = nil,
+        onServerErrorRetry: (@Sendable () -> Void)? = nil
+    ) async throws -> Response {
         do {
             return try await sendThroughLimiter(
-                route, body: body, auditLogReason: auditLogReason, safeToRepeat: route.method.isIdempotent)
+                route, body: body, auditLogReason: auditLogReason, safeToRepeat: route.method.isIdempotent,
+                onServerErrorRetry: onServerErrorRetry)
         } catch is RESTRateLimiter.ShutdownError {
             throw DiscordHTTPError(kind: .shutdown, route: route.routeKey, message: "the REST client was shut down")
         }
@@ -188,9 +196,10 @@ public final class DiscordRESTClient: Sendable {
 
     /// - Parameter safeToRepeat: whether a transport failure after the request may have reached
     ///   Discord can be retried (idempotent methods, or a message create with `enforce_nonce`).
-    private func sendThroughLimiter(_ route: DiscordRoute, body: Body, auditLogReason: String?, safeToRepeat: Bool)
-        async throws -> Response
-    {
+    private func sendThroughLimiter(
+        _ route: DiscordRoute, body: Body, auditLogReason: String?, safeToRepeat: Bool,
+        onServerErrorRetry: (@Sendable () -> Void)? = nil
+    ) async throws -> Response {
         let ticket = try await rateLimiter.acquire(route)
         var rateLimitRetries = 0
         var serverErrorRetries = 0
@@ -249,6 +258,7 @@ public final class DiscordRESTClient: Sendable {
                 }
                 serverErrorRetries += 1
                 statisticsBox.update { $0.serverErrorRetries += 1 }
+                onServerErrorRetry?()
                 try await rateLimiter.retry(ticket, headers: headers, delay: backoff(attempt: serverErrorRetries))
                 continue
             default:
@@ -259,11 +269,15 @@ public final class DiscordRESTClient: Sendable {
         }
     }
 
-    /// Sends `route` and parses the answer as JSON (`.null` for 204 No Content).
-    public func request(_ route: DiscordRoute, json: JSONValue? = nil, auditLogReason: String? = nil) async throws
-        -> JSONValue
-    {
-        let answer = try await send(route, body: json.map(Body.json) ?? .none, auditLogReason: auditLogReason)
+    /// Sends `route` and parses the answer as JSON (`.null` for 204 No Content); see
+    /// ``send(_:body:auditLogReason:onServerErrorRetry:)``.
+    public func request(
+        _ route: DiscordRoute, json: JSONValue? = nil, auditLogReason: String? = nil,
+        onServerErrorRetry: (@Sendable () -> Void)? = nil
+    ) async throws -> JSONValue {
+        let answer = try await send(
+            route, body: json.map(Body.json) ?? .none, auditLogReason: auditLogReason,
+            onServerErrorRetry: onServerErrorRetry)
         return try decode(answer, route: route)
     }
 
@@ -330,13 +344,15 @@ public final class DiscordRESTClient: Sendable {
     /// category `parentID` when given. `extra` adds fields such as `topic`.
     public func createGuildChannel(
         guildID: Snowflake, name: String, type: Int = 0, parentID: Snowflake? = nil, extra: [String: JSONValue] = [:],
-        auditLogReason: String? = nil
+        auditLogReason: String? = nil, onServerErrorRetry: (@Sendable () -> Void)? = nil
     ) async throws -> JSONValue {
         var body = extra
         body["name"] = .string(name)
         body["type"] = JSONValue(type)
         if let parentID { body["parent_id"] = JSONValue(parentID) }
-        return try await request(.createGuildChannel(guildID: guildID), json: .object(body), auditLogReason: auditLogReason)
+        return try await request(
+            .createGuildChannel(guildID: guildID), json: .object(body), auditLogReason: auditLogReason,
+            onServerErrorRetry: onServerErrorRetry)
     }
 
     /// `GET /channels/{channel_id}`.
@@ -410,13 +426,14 @@ public final class DiscordRESTClient: Sendable {
     /// public, 12 private (Discord's default when omitted).
     public func createThread(
         channelID: Snowflake, name: String, type: Int = 11, autoArchiveMinutes: Int? = nil,
-        extra: [String: JSONValue] = [:]
+        extra: [String: JSONValue] = [:], onServerErrorRetry: (@Sendable () -> Void)? = nil
     ) async throws -> JSONValue {
         var body = extra
         body["name"] = .string(name)
         body["type"] = JSONValue(type)
         if let autoArchiveMinutes { body["auto_archive_duration"] = JSONValue(autoArchiveMinutes) }
-        return try await request(.createThread(channelID: channelID), json: .object(body))
+        return try await request(
+            .createThread(channelID: channelID), json: .object(body), onServerErrorRetry: onServerErrorRetry)
     }
 
     /// `POST /channels/{channel_id}/messages/{message_id}/threads`: a thread started from a
