@@ -80,9 +80,13 @@ extension EmulatorWorld {
         {
             throw .emptyMessage
         }
+        let enforcedNonce = body["enforce_nonce"]?.boolValue == true ? Self.enforcedNonceKey(author, body["nonce"]) : nil
         let (json, prompt) = try locked { () throws(DiscordAPIError) -> (JSONValue, CozePrompt?) in
             guard let channel = channels[channelID] else { throw .unknownChannel }
             guard channel.kind.holdsMessages else { throw .cannotSendInChannel }
+            if let enforcedNonce, let earlier = earlierMessageLocked(enforcedNonce) {
+                return (messageJSONLocked(earlier, forGateway: false), nil)
+            }
             var record = MessageRecord(
                 id: snowflakes.next(), channelID: channelID, authorID: author.id, type: MessageRecord.typeDefault,
                 content: content ?? "")
@@ -109,11 +113,41 @@ extension EmulatorWorld {
                 record.mentionIDs.append(original.authorID)
             }
             insertLocked(record)
+            if let enforcedNonce { rememberNonceLocked(enforcedNonce, of: record) }
             dispatchMessageLocked("MESSAGE_CREATE", record)
             return (messageJSONLocked(record, forGateway: false), cozePromptLocked(for: record))
         }
         if let prompt { cozeSimulator?.handle(prompt) }
         return json
+    }
+
+    /// How long a nonce sent with `enforce_nonce` is remembered: Discord checks it "in the past
+    /// few minutes".
+    static let enforcedNonceWindowMilliseconds: UInt64 = 5 * 60 * 1000
+
+    /// `nil` without a nonce; otherwise its author and value, the scope in which Discord
+    /// returns the earlier message instead of creating another.
+    static func enforcedNonceKey(_ author: EmulatedUser, _ nonce: JSONValue?) -> String? {
+        guard let nonce, !nonce.isNull else { return nil }
+        return "\(author.id) " + String(decoding: nonce.serializedBytes(), as: UTF8.self)
+    }
+
+    /// The message created earlier with this author and nonce, if it is recent and still there.
+    /// Caller holds the lock.
+    func earlierMessageLocked(_ key: String) -> MessageRecord? {
+        guard let earlier = enforcedNonces[key],
+            WallClock.unixMilliseconds() - earlier.atMilliseconds < Self.enforcedNonceWindowMilliseconds
+        else { return nil }
+        return messages[earlier.channelID]?.byID[earlier.messageID]
+    }
+
+    /// Caller holds the lock.
+    func rememberNonceLocked(_ key: String, of record: MessageRecord) {
+        let now = WallClock.unixMilliseconds()
+        if enforcedNonces.count >= 10_000 {
+            enforcedNonces = enforcedNonces.filter { now - $0.value.atMilliseconds < Self.enforcedNonceWindowMilliseconds }
+        }
+        enforcedNonces[key] = (record.channelID, record.id, now)
     }
 
     /// PATCH /channels/{c}/messages/{m}; v10 attachment semantics: a given `attachments` array is the

@@ -36,6 +36,8 @@ final class EmulatorWorld: @unchecked Sendable {
     var channels: [Snowflake: ChannelRecord] = [:]
     var messages: [Snowflake: ChannelMessages] = [:]
     var blobs: [Snowflake: [UInt8]] = [:]
+    /// Messages created with `enforce_nonce`, by author and nonce, for `enforcedNonceWindowMilliseconds`.
+    var enforcedNonces: [String: (channelID: Snowflake, messageID: Snowflake, atMilliseconds: UInt64)] = [:]
     /// In the order the sessions identified, which is the order a dispatch is written to their
     /// connections: which client gets an event first is then fixed, not the hash order of session
     /// IDs (in bench/overhead the bridge identifies first, so an edit's timestamp is taken just

@@ -71,6 +71,24 @@ struct EngineFaultTests {
         try await harness.stop()
     }
 
+    /// The prompt's POST is carried out but answered with a 502, and sent again: its nonce with
+    /// `enforce_nonce` makes Discord return the first message, so the channel holds one prompt
+    /// and Coze answers once.
+    @Test("a prompt post whose answer was lost is sent again without a second prompt")
+    func promptPostAnsweredWithAServerErrorAfterItWasMade() async throws {
+        let harness = try await EngineHarness.start()
+        let conversation = try await harness.bridge.createConversation(accessKey: EngineHarness.key, name: "once")
+        harness.emulator.failNextRequests(count: 1, status: 502, afterProcessing: true)
+        let result = try await harness.bridge.send(accessKey: EngineHarness.key, conversation: "once", prompt: "Only once")
+        #expect(result.text == harness.answer("Only once"))
+        let messages = try await harness.inspector.request(.listMessages(channelID: conversation.channelID))
+        let prompts = (messages.arrayValue ?? []).filter { $0["author"]?["id"]?.snowflakeValue == harness.info.bridgeBotUserID }
+        #expect(prompts.count == 1)
+        let replies = (messages.arrayValue ?? []).filter { $0["author"]?["id"]?.snowflakeValue == harness.info.cozeBotUserID }
+        #expect(replies.count == 1)
+        try await harness.stop()
+    }
+
     @Test("a prompt over 2000 characters goes as prompt.txt and is answered from the file")
     func longPrompt() async throws {
         let harness = try await EngineHarness.start()

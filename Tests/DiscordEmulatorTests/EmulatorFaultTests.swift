@@ -41,6 +41,24 @@ import Testing
         try await emulator.shutdown()
     }
 
+    /// Discord's `enforce_nonce`: the same author sending the same nonce again gets the first
+    /// message back and no new one; without it, or with another nonce, a message is created.
+    @Test func aNonceWithEnforceNonceIsCreatedOnce() async throws {
+        let emulator = try await DiscordEmulator.startForTests()
+        let rest = RESTProbe(emulator: emulator)
+        let path = "/channels/\(emulator.info.generalChannelID)/messages"
+        let first = try await rest.bot(.POST, path, json: ["content": "hello", "nonce": "n-1", "enforce_nonce": true])
+        let again = try await rest.bot(.POST, path, json: ["content": "hello", "nonce": "n-1", "enforce_nonce": true])
+        #expect(first.status == 200 && again.status == 200)
+        #expect(again.json?["id"] == first.json?["id"])
+        _ = try await rest.bot(.POST, path, json: ["content": "hello", "nonce": "n-2", "enforce_nonce": true])
+        _ = try await rest.bot(.POST, path, json: ["content": "hello", "nonce": "n-1"])
+        _ = try await rest.user(.POST, path, json: ["content": "hello", "nonce": "n-1", "enforce_nonce": true])
+        let listed = try await rest.bot(.GET, path)
+        #expect(listed.json?.arrayValue?.filter { $0["content"] == "hello" }.count == 4)
+        try await emulator.shutdown()
+    }
+
     @Test func forcedGlobalRateLimit() async throws {
         let emulator = try await DiscordEmulator.startForTests()
         let rest = RESTProbe(emulator: emulator)
