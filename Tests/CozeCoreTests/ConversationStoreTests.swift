@@ -102,6 +102,20 @@ struct ConversationStoreTests {
         #expect(thread.kind == .thread(parentChannelID: Snowflake(2001)))
     }
 
+    @Test func threadsAreCountedPerParentForOneBot() throws {
+        let parentA = Snowflake(2001)
+        let parentB = Snowflake(1 << 63)
+        try store.createConversation(.sample(name: "a1", channel: 3001, kind: .thread(parentChannelID: parentA)))
+        try store.createConversation(.sample(name: "a2", channel: 3002, kind: .thread(parentChannelID: parentA)))
+        try store.createConversation(.sample(name: "b1", channel: 3003, kind: .thread(parentChannelID: parentB)))
+        try store.createConversation(.sample(name: "other", channel: 3004, bot: "bot-2", kind: .thread(parentChannelID: parentA)))
+        try store.createConversation(.sample(key: "second", name: "a3", channel: 3005, kind: .thread(parentChannelID: parentA)))
+        try store.createConversation(.sample(name: "plain", channel: 2005))
+        #expect(try store.threadCountsByParent(botIdentity: "bot-1") == [parentA: 3, parentB: 1])
+        #expect(try store.threadCountsByParent(botIdentity: "bot-2") == [parentA: 1])
+        #expect(try store.threadCountsByParent(botIdentity: "bot-3") == [:])
+    }
+
     @Test func namesAreCaseSensitiveAndPerKey() throws {
         try store.createConversation(.sample(name: "Chat", channel: 1))
         try store.createConversation(.sample(name: "chat", channel: 2))

@@ -307,10 +307,7 @@ extension CozeBridge {
     /// under the bot's category. Parents are found from the store's threads (so a restart keeps
     /// filling them) and from the ones made this run (which may hold no thread yet).
     func threadParent(for bot: BridgeBot) async throws -> Snowflake {
-        var counts: [Snowflake: Int] = [:]
-        for conversation in try storeCall({ try store.allConversations() }) where conversation.botIdentity == bot.identity {
-            if case .thread(let parent) = conversation.kind { counts[parent, default: 0] += 1 }
-        }
+        var counts = try storeCall { try store.threadCountsByParent(botIdentity: bot.identity) }
         for parent in threadParents(of: bot) where counts[parent] == nil { counts[parent] = 0 }
         // Snowflakes grow with time: oldest parent first, so parents fill one after the other.
         let limit = max(options.threadsPerParentChannel, 1)

@@ -280,6 +280,22 @@ public final class ConversationStore: @unchecked Sendable {
         }
     }
 
+    /// How many stored threads of `botIdentity` each parent channel holds; parents without a
+    /// stored thread are absent. Counted by SQLite: a new thread should not read every
+    /// conversation row.
+    public func threadCountsByParent(botIdentity: String) throws(ConversationStoreError) -> [Snowflake: Int] {
+        try withConnection { database in
+            let rows = try database.query(
+                """
+                SELECT parent_channel_id, count(*) FROM conversations
+                WHERE bot_identity = ? AND kind = 'thread' GROUP BY parent_channel_id
+                """,
+                [.text(botIdentity)]
+            ) { row in (Snowflake(UInt64(bitPattern: row.int64(0))), Int(row.int64(1))) }
+            return Dictionary(rows, uniquingKeysWith: +)
+        }
+    }
+
     // MARK: - Turns
 
     /// Stores a finished turn and marks the conversation used at the turn's finish time.
