@@ -135,8 +135,9 @@ extension EmulatorWorld {
     /// The message created earlier with this author and nonce, if it is recent and still there.
     /// Caller holds the lock.
     func earlierMessageLocked(_ key: String) -> MessageRecord? {
+        // Added, not subtracted: a wall clock stepped back must not underflow.
         guard let earlier = enforcedNonces[key],
-            WallClock.unixMilliseconds() - earlier.atMilliseconds < Self.enforcedNonceWindowMilliseconds
+            WallClock.unixMilliseconds() < earlier.atMilliseconds + Self.enforcedNonceWindowMilliseconds
         else { return nil }
         return messages[earlier.channelID]?.byID[earlier.messageID]
     }
@@ -145,7 +146,7 @@ extension EmulatorWorld {
     func rememberNonceLocked(_ key: String, of record: MessageRecord) {
         let now = WallClock.unixMilliseconds()
         if enforcedNonces.count >= 10_000 {
-            enforcedNonces = enforcedNonces.filter { now - $0.value.atMilliseconds < Self.enforcedNonceWindowMilliseconds }
+            enforcedNonces = enforcedNonces.filter { now < $0.value.atMilliseconds + Self.enforcedNonceWindowMilliseconds }
         }
         enforcedNonces[key] = (record.channelID, record.id, now)
     }
