@@ -12,15 +12,15 @@ struct SeedAPIRoutes: Sendable {
     let services: BridgeServices
 
     func register(on router: Router<BridgeRequestContext>) {
-        route(router, "/api/CreateConversation") { parameters, key in try await createConversation(parameters, key) }
-        route(router, "/api/DeleteConversation") { parameters, key in try await deleteConversation(parameters, key) }
-        route(router, "/api/RenameConversation") { parameters, key in try await renameConversation(parameters, key) }
-        route(router, "/api/GetConversations") { parameters, key in try await getConversations(parameters, key) }
-        route(router, "/api/ConversationIsFound") { parameters, key in try await conversationIsFound(parameters, key) }
-        route(router, "/api/Chat") { parameters, key in try await chat(parameters, key) }
-        route(router, "/api/ChatStream") { parameters, key in try await chatStream(parameters, key) }
-        route(router, "/api/Keepalive") { parameters, key in try await keepalive(parameters, key) }
-        route(router, "/api/IsBotOnline") { parameters, key in try await isBotOnline(parameters, key) }
+        route(router, "/api/CreateConversation", createConversation)
+        route(router, "/api/DeleteConversation", deleteConversation)
+        route(router, "/api/RenameConversation", renameConversation)
+        route(router, "/api/GetConversations", getConversations)
+        route(router, "/api/ConversationIsFound", conversationIsFound)
+        route(router, "/api/Chat", chat)
+        route(router, "/api/ChatStream", chatStream)
+        route(router, "/api/Keepalive", keepalive)
+        route(router, "/api/IsBotOnline", isBotOnline)
     }
 
     /// A seed endpoint's handler: the parameters and the resolved key (nil for the open key).

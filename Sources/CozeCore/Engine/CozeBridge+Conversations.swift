@@ -140,6 +140,29 @@ extension CozeBridge {
         if sentAgain { recheckLater(record) } else { forgetPendingChannel(record) }
     }
 
+    /// Sends the creation of a channel or thread whose pending `record` was just written, and
+    /// returns its id, and whether the request was sent again after a server error. When
+    /// Discord's answer is lost (an error, an answer without an id), Discord may have made the
+    /// channel all the same, so the record is rechecked later.
+    func sendCreation(
+        recordedAs record: Int64?, describedAs what: String,
+        _ create: (_ onServerErrorRetry: @escaping @Sendable () -> Void) async throws -> JSONValue
+    ) async throws -> (id: Snowflake, sentAgain: Bool) {
+        let retries = ServerErrorRetryNote()
+        let created: JSONValue
+        do {
+            created = try await create(retries.record)
+        } catch {
+            recheckLater(record)
+            throw CozeBridgeError.discord("\(what): \(error)")
+        }
+        guard let id = created["id"]?.snowflakeValue else {
+            recheckLater(record)
+            throw CozeBridgeError.discord("\(what): Discord's answer has no id")
+        }
+        return (id, retries.happened)
+    }
+
     /// Deletes the Discord channels and threads that were being created when an earlier run
     /// ended, if Discord made them but no conversation points at them: the run died between
     /// Discord's answer and the store's insert. Without this, each such crash would leak a
@@ -235,25 +258,18 @@ extension CozeBridge {
                 return try await createThread(accessKey: accessKey, name: name, on: bot)
             }
         }
-        let channel: JSONValue
         let channelName = Self.channelName(for: name)
         let pending = notePendingChannel(
             bot: bot, guild: guild, parent: bot.configuration.channelCategoryID, name: channelName, kind: .channel)
-        let retries = ServerErrorRetryNote()
-        do {
-            channel = try await bot.listenerREST.createGuildChannel(
+        let (channelID, sentAgain) = try await sendCreation(
+            recordedAs: pending, describedAs: "creating the channel for conversation \"\(name)\""
+        ) { onServerErrorRetry in
+            try await bot.listenerREST.createGuildChannel(
                 guildID: guild, name: channelName, parentID: bot.configuration.channelCategoryID,
-                auditLogReason: "cozebridge conversation", onServerErrorRetry: retries.record)
-        } catch {
-            recheckLater(pending)
-            throw CozeBridgeError.discord("creating the channel for conversation \"\(name)\": \(error)")
-        }
-        guard let channelID = channel["id"]?.snowflakeValue else {
-            recheckLater(pending)
-            throw CozeBridgeError.discord("Discord's created channel has no id")
+                auditLogReason: "cozebridge conversation", onServerErrorRetry: onServerErrorRetry)
         }
         do {
-            defer { settlePendingChannel(pending, sentAgain: retries.happened) }
+            defer { settlePendingChannel(pending, sentAgain: sentAgain) }
             return try store.createConversation(
                 NewConversation(
                     accessKey: accessKey, name: name, botIdentity: bot.identity, guildID: guild, channelID: channelID))
@@ -269,26 +285,19 @@ extension CozeBridge {
     func createThread(accessKey: String, name: String, on bot: BridgeBot) async throws -> Conversation {
         let guild = bot.configuration.serverID
         let parent = try await threadParent(for: bot)
-        let thread: JSONValue
         let threadName = Self.channelName(for: name)
         let pending = notePendingChannel(bot: bot, guild: guild, parent: parent, name: threadName, kind: .thread)
-        let retries = ServerErrorRetryNote()
-        do {
+        let (threadID, sentAgain) = try await sendCreation(
+            recordedAs: pending, describedAs: "creating the thread for conversation \"\(name)\""
+        ) { onServerErrorRetry in
             // Public (11): a private thread would hide the prompt from the Coze bot and, in user
             // sender mode, from the listening bot token unless each were added as a member.
-            thread = try await bot.listenerREST.createThread(
+            try await bot.listenerREST.createThread(
                 channelID: parent, name: threadName, type: 11, autoArchiveMinutes: 10080,
-                onServerErrorRetry: retries.record)
-        } catch {
-            recheckLater(pending)
-            throw CozeBridgeError.discord("creating the thread for conversation \"\(name)\": \(error)")
-        }
-        guard let threadID = thread["id"]?.snowflakeValue else {
-            recheckLater(pending)
-            throw CozeBridgeError.discord("Discord's created thread has no id")
+                onServerErrorRetry: onServerErrorRetry)
         }
         do {
-            defer { settlePendingChannel(pending, sentAgain: retries.happened) }
+            defer { settlePendingChannel(pending, sentAgain: sentAgain) }
             let conversation = try store.createConversation(
                 NewConversation(
                     accessKey: accessKey, name: name, botIdentity: bot.identity, guildID: guild, channelID: threadID,
@@ -312,24 +321,18 @@ extension CozeBridge {
         // Snowflakes grow with time: oldest parent first, so parents fill one after the other.
         let limit = max(options.threadsPerParentChannel, 1)
         if let open = counts.keys.sorted().first(where: { counts[$0, default: 0] < limit }) { return open }
-        let channel: JSONValue
         let parentName = "cozebridge-threads-\(counts.count + 1)"
         // Until a thread is stored in it, a parent is known only to this process: the pending
         // record lets the next start delete a parent that a crash left empty and forgotten.
         let pending = notePendingChannel(
             bot: bot, guild: bot.configuration.serverID, parent: bot.configuration.channelCategoryID, name: parentName,
             kind: .channel)
-        do {
-            channel = try await bot.listenerREST.createGuildChannel(
+        // A parent's record lives until a thread is stored in it, so a repeated request is not
+        // rechecked here (the recheck would forget the record).
+        let (id, _) = try await sendCreation(recordedAs: pending, describedAs: "creating a thread parent channel") { _ in
+            try await bot.listenerREST.createGuildChannel(
                 guildID: bot.configuration.serverID, name: parentName,
                 parentID: bot.configuration.channelCategoryID, auditLogReason: "cozebridge thread parent")
-        } catch {
-            recheckLater(pending)
-            throw CozeBridgeError.discord("creating a thread parent channel: \(error)")
-        }
-        guard let id = channel["id"]?.snowflakeValue else {
-            recheckLater(pending)
-            throw CozeBridgeError.discord("Discord's created channel has no id")
         }
         addThreadParent(id, of: bot, pendingRecord: pending)
         return id

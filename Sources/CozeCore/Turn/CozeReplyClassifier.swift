@@ -118,6 +118,8 @@ public enum CozeReplyClassifier {
 
     /// What ``normalize(_:)`` trims from the end (with spaces).
     private static let trailingPunctuation: Set<Character> = [".", "!", "?", "。", "！", "？", "…"]
+    /// The ASCII ones, checked by byte on the fast path of ``normalize(_:unlessLongerThan:)``.
+    private static let trailingPunctuationASCII: [UInt8] = trailingPunctuation.compactMap(\.asciiValue)
 
     /// Lower case, typographic quotes made straight, every whitespace run one space, no leading or
     /// trailing whitespace, no trailing sentence punctuation.
@@ -155,7 +157,7 @@ public enum CozeReplyClassifier {
                 case UInt8(ascii: "`"): bytes.append(UInt8(ascii: "'"))
                 default: bytes.append(ascii)
                 }
-                isTrailingPunctuation = ascii == UInt8(ascii: ".") || ascii == UInt8(ascii: "!") || ascii == UInt8(ascii: "?")
+                isTrailingPunctuation = trailingPunctuationASCII.contains(ascii)
             } else {
                 switch character {
                 case "\u{2018}", "\u{2019}", "\u{02BC}": bytes.append(UInt8(ascii: "'"))
