@@ -17,6 +17,12 @@ session. The emulator also notes when each marked edit's frame is handed to each
 (`/_emulator/marker-writes`), so the SSE arrival minus the write to the bridge's session times the
 edit from the moment the emulator sent it: what the bridge and loopback take, and nothing of the
 emulator's own work.
+
+Each level is measured in two rounds. The first has no direct client: the emulator, the host and
+the SSE client alone share the two CPUs, and its end-to-end and from-the-write figures are the
+ones judged against the targets. The second streams the same conversations again with the direct
+client(s) listening, for the figures that need them (per edit, the floor, the calibration); their
+load shows in that round's own end-to-end figure, printed beside them.
 """
 
 from __future__ import annotations
@@ -25,7 +31,6 @@ import argparse
 import asyncio
 import datetime
 import json
-import re
 import sys
 import tempfile
 import time
@@ -38,7 +43,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import arrivals as kernel  # noqa: E402
 import benchlib as B  # noqa: E402
 
-MARK = re.compile(rb"\[t=(\d+)\]")
+# The marker the emulator appends to each create/edit (one definition, in arrivals).
+MARK = kernel.MARK
 
 
 async def one_stream(session, url, name, prompt, counts, delay, spans, arrivals):
@@ -219,6 +225,170 @@ async def round_(port, names, prompt_tag, spread_s, counts, spans, arrivals, *co
             task.cancel()
 
 
+# What the round with the direct clients adds to a level's figures (the rest come from the round
+# without them).
+COMPARISON_KEYS = ("control_", "bridge_added_", "paired_", "per_edit_", "place_", "slowest_", "twin_",
+                   "direct_from_write_")
+
+
+def measure(args, emulator, host, port: int, names: list[str], tag: str, direct_clients: int) -> dict:
+    """One measured round: every conversation streams one answer of `args.chunks` renderings while
+    `direct_clients` gateway clients of their own receive the same edits; returns its figures."""
+    n = len(names)
+    counts = {"chunks": 0, "streams": 0, "errors": 0}
+    spans: list[tuple[int, int]] = []
+    # {marker: first arrival} of the SSE streams, and of each direct client (the second one,
+    # with --calibrate, only to compare with the first).
+    arrivals: dict[int, int] = {}
+    if args.kernel_timestamps:
+        gateways = [kernel.Gateway(emulator.info) for _ in range(direct_clients)]
+        if gateways:
+            time.sleep(1.0)  # HELLO, IDENTIFY, READY
+    else:
+        controls = [GatewayControl(emulator.info, args.control_compressed) for _ in range(direct_clients)]
+    emulator.control("DELETE", "/marker-writes")
+    cpu0 = B.cpu_seconds(host.pid)
+    switches0 = B.context_switches(host.pid)
+    emu_cpu0 = B.cpu_seconds(emulator.proc.pid)
+    machine0 = B.machine_ticks()
+    t0 = time.monotonic()
+    client0 = time.process_time()
+    if args.kernel_timestamps:
+        bodies = [(args.interval / 1000.0 * i / max(n, 1),
+                   {"model": "coze", "stream": True, "user": name,
+                    "messages": [{"role": "user", "content": f"{tag} {name}: tell me about lighthouses"}]})
+                  for i, name in enumerate(names)]
+        arrivals, per_stream, failures, ends = kernel.run(port, bodies, gateways)
+        counts.update(chunks=len(arrivals), streams=n - failures, errors=failures)
+        spans.extend((min(a.values()), max(a.values())) for a in per_stream if a)
+        direct = [gateway.connection.arrivals for gateway in gateways]
+    else:
+        asyncio.run(round_(port, names, tag, args.interval / 1000.0, counts, spans, arrivals, *controls))
+        direct = [control.arrivals for control in controls]
+    wall = time.monotonic() - t0
+    client_cpu = time.process_time() - client0
+    cpu = B.cpu_seconds(host.pid) - cpu0
+    switches = B.context_switches(host.pid) - switches0
+    emu_cpu = B.cpu_seconds(emulator.proc.pid) - emu_cpu0
+    machine = B.machine_share(machine0, B.machine_ticks())
+    written = written_by_session(emulator.control("GET", "/marker-writes"))
+    to_bridge = first_writes(written, emulator.info["bridge_bot_user_id"])
+    if args.arrivals and args.kernel_timestamps and (direct_clients or not args.control):
+        Path(args.arrivals).write_text(json.dumps({
+            "streams": n, "sse": [sorted(a.items()) for a in per_stream],
+            "direct": [sorted(d.items()) for d in direct]}))
+    ms = sorted((seen - stamp) / 1e6 for stamp, seen in arrivals.items())
+    chunks = counts["chunks"]
+    row = {
+        "completed": counts["streams"], "errors": counts["errors"],
+        "chunks": chunks, "markers": len(ms), "peak_concurrent_streams": peak_concurrency(spans),
+        "p50_ms": B.percentile(ms, 50), "p99_ms": B.percentile(ms, 99), "max_ms": ms[-1] if ms else float("nan"),
+        "seconds": wall, "chunks_per_s": chunks / wall if wall else 0,
+        "host_cpu_s": cpu, "host_cpu_us_per_chunk": cpu / chunks * 1e6 if chunks else float("nan"),
+        "host_context_switches_per_chunk": switches / chunks if chunks else float("nan"),
+        "emulator_cpu_s": emu_cpu, "client_cpu_s": client_cpu, **machine,
+    }
+    from_write = sorted((seen - to_bridge[stamp]) / 1e6 for stamp, seen in arrivals.items() if stamp in to_bridge)
+    if from_write:
+        row.update({"from_write_edits": len(from_write), "from_write_p50_ms": B.percentile(from_write, 50),
+                    "from_write_p99_ms": B.percentile(from_write, 99), "from_write_max_ms": from_write[-1]})
+        own = written.get(gateways[0].connection.session_id) if args.kernel_timestamps and gateways else None
+        if own:
+            direct_from_write = sorted((direct[0][stamp] - at) / 1e6 for stamp, at in own[1].items()
+                                       if stamp in direct[0])
+            row.update({"direct_from_write_p50_ms": B.percentile(direct_from_write, 50),
+                        "direct_from_write_p99_ms": B.percentile(direct_from_write, 99)})
+    if args.kernel_timestamps:
+        # The first chunk of an answer takes another path than the rest (the handler waits
+        # for the turn's first event before the response head goes out): its own figure.
+        first_ms, later_ms = [], []
+        for a in per_stream:
+            first = min(a, default=None)
+            for stamp, seen in a.items():
+                (first_ms if stamp == first else later_ms).append((seen - stamp) / 1e6)
+        first_ms.sort()
+        later_ms.sort()
+        # The answer's end: from its last chunk to `[DONE]`, which the bridge sends once the
+        # turn is stored (the core's commit) and its done event has reached the plugin.
+        end_ms = sorted((done - a[max(a)]) / 1e6 for a, done in zip(per_stream, ends) if a and done)
+        row.update({"first_chunks": len(first_ms), "first_p50_ms": B.percentile(first_ms, 50),
+                    "first_p99_ms": B.percentile(first_ms, 99),
+                    "later_p50_ms": B.percentile(later_ms, 50), "later_p99_ms": B.percentile(later_ms, 99),
+                    "done_answers": len(end_ms), "done_p50_ms": B.percentile(end_ms, 50),
+                    "done_p99_ms": B.percentile(end_ms, 99)})
+    control = direct[0] if direct else {}
+    if control:
+        floor = sorted((seen - stamp) / 1e6 for stamp, seen in control.items())
+        row.update({"control_edits": len(floor), "control_p50_ms": B.percentile(floor, 50),
+                    "control_p99_ms": B.percentile(floor, 99),
+                    "bridge_added_p50_ms": row["p50_ms"] - B.percentile(floor, 50),
+                    "bridge_added_p99_ms": row["p99_ms"] - B.percentile(floor, 99)})
+        paired = sorted((arrivals[stamp] - seen) / 1e6 for stamp, seen in control.items() if stamp in arrivals)
+        if paired:
+            row.update({"paired_edits": len(paired), "per_edit_added_p50_ms": B.percentile(paired, 50),
+                        "per_edit_added_p99_ms": B.percentile(paired, 99),
+                        "per_edit_added_max_ms": paired[-1]})
+        if args.kernel_timestamps and paired:
+            row.update(per_edit_by_place(per_stream, control))
+        if len(direct) > 1:
+            twin = direct[1]
+            apart = sorted(abs(twin[stamp] - seen) / 1e6 for stamp, seen in control.items() if stamp in twin)
+            if apart:
+                row.update({"twin_apart_p50_ms": B.percentile(apart, 50),
+                            "twin_apart_p99_ms": B.percentile(apart, 99)})
+    return row
+
+
+def print_main_round(row: dict) -> None:
+    """The figures of the round without direct clients, which the targets are judged on."""
+    print(f"{row['streams']:5d} streams: {row['completed']} done, {row['errors']} errors, "
+          f"at most {row['peak_concurrent_streams']} streaming at once, {row['chunks']} chunks "
+          f"({row['markers']} edits) in {row['seconds']:.2f} s = {row['chunks_per_s']:.0f} chunks/s; "
+          f"latency p50 {row['p50_ms']:.3f} ms, p99 {row['p99_ms']:.3f} ms, max {row['max_ms']:.3f} ms; "
+          f"host CPU {row['host_cpu_s']:.2f} s = {row['host_cpu_us_per_chunk']:.1f} us/chunk, "
+          f"{row['host_context_switches_per_chunk']:.1f} context switches/chunk (emulator CPU "
+          f"{row['emulator_cpu_s']:.2f} s, client CPU {row['client_cpu_s']:.2f} s); "
+          f"machine {row['busy_pct']:.0f}% busy, {row['steal_pct']:.1f}% stolen by the hypervisor",
+          flush=True)
+    if "first_chunks" in row:
+        print(f"       first chunk of each answer ({row['first_chunks']}): p50 {row['first_p50_ms']:.3f} ms, "
+              f"p99 {row['first_p99_ms']:.3f} ms; later chunks: p50 {row['later_p50_ms']:.3f} ms, "
+              f"p99 {row['later_p99_ms']:.3f} ms (end to end); last chunk to [DONE] ({row['done_answers']}): "
+              f"p50 {row['done_p50_ms']:.3f} ms, p99 {row['done_p99_ms']:.3f} ms", flush=True)
+    if "from_write_edits" in row:
+        print(f"       from the emulator's write to the bridge's gateway connection ({row['from_write_edits']} edits): "
+              f"p50 {row['from_write_p50_ms']:.3f} ms, p99 {row['from_write_p99_ms']:.3f} ms, "
+              f"max {row['from_write_max_ms']:.3f} ms", flush=True)
+
+
+def print_comparison_round(row: dict, compared: dict, direct_clients: int) -> None:
+    """The second round's figures: the same answers again, with the direct client(s) listening."""
+    clients = "a direct gateway client" if direct_clients == 1 else f"{direct_clients} direct gateway clients"
+    print(f"       again with {clients} (their load included): end to end p50 {compared['p50_ms']:.3f} ms, "
+          f"p99 {compared['p99_ms']:.3f} ms; from the write p50 {compared.get('from_write_p50_ms', float('nan')):.3f} ms, "
+          f"p99 {compared.get('from_write_p99_ms', float('nan')):.3f} ms; host CPU "
+          f"{compared['host_cpu_us_per_chunk']:.1f} us/chunk, emulator CPU {compared['emulator_cpu_s']:.2f} s; "
+          f"{compared['steal_pct']:.1f}% stolen"
+          + (f"; the direct client from its own write (loopback alone): p50 {row['direct_from_write_p50_ms']:.3f} ms, "
+             f"p99 {row['direct_from_write_p99_ms']:.3f} ms" if "direct_from_write_p50_ms" in row else ""), flush=True)
+    if "control_edits" in row:
+        print(f"       direct gateway client (no bridge): {row['control_edits']} edits, p50 "
+              f"{row['control_p50_ms']:.3f} ms, p99 {row['control_p99_ms']:.3f} ms -> bridge adds "
+              f"p50 {row['bridge_added_p50_ms']:.3f} ms, p99 {row['bridge_added_p99_ms']:.3f} ms", flush=True)
+    if "paired_edits" in row:
+        print(f"       per edit, SSE arrival - direct client's arrival ({row['paired_edits']} edits): bridge adds "
+              f"p50 {row['per_edit_added_p50_ms']:.3f} ms, p99 {row['per_edit_added_p99_ms']:.3f} ms, "
+              f"max {row['per_edit_added_max_ms']:.3f} ms", flush=True)
+    if "place_first_p50_ms" in row:
+        print("       per edit by place in the answer: " + ", ".join(
+            f"{place} p50 {row[f'place_{place}_p50_ms']:.3f} / p99 {row[f'place_{place}_p99_ms']:.3f} ms"
+            for place in PLACES) + f"; of the slowest 1% ({row['slowest_edits']}): "
+              f"{row['slowest_first']} first and {row['slowest_last']} last chunks", flush=True)
+    if "twin_apart_p99_ms" in row:
+        print(f"       calibration: two identical direct clients get the same edit p50 {row['twin_apart_p50_ms']:.3f} ms, "
+              f"p99 {row['twin_apart_p99_ms']:.3f} ms apart", flush=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--streams", default="1,100,1000")
@@ -226,7 +396,8 @@ def main() -> int:
     parser.add_argument("--interval", type=int, default=250, help="edit_interval_ms")
     parser.add_argument("--jitter", type=int, default=100, help="edit_jitter_ms")
     parser.add_argument("--no-control", dest="control", action="store_false",
-                        help="skip the direct gateway client that measures the latency floor without the bridge")
+                        help="skip the second round, with the direct gateway client that measures the latency floor "
+                             "without the bridge")
     parser.add_argument("--zlib-control", dest="control_compressed", action="store_true",
                         help="the direct gateway client asks for zlib-stream as the bridge does (by default it "
                              "reads plain JSON: compressing every edit twice loads the emulator, and the "
@@ -273,144 +444,24 @@ def main() -> int:
             warm = {"chunks": 0, "streams": 0, "errors": 0}
             asyncio.run(round_(port, names, "warm", min(5.0, n * 0.005), warm, [], {}))
             emulator.control("PUT", "/scenario", {"coze": {"chunks": args.chunks}})
-            counts = {"chunks": 0, "streams": 0, "errors": 0}
-            spans: list[tuple[int, int]] = []
-            # {marker: first arrival} of the SSE streams, and of each direct client (the second one,
-            # with --calibrate, only to compare with the first).
-            arrivals: dict[int, int] = {}
-            direct_clients = (1 + args.calibrate) if args.control else 0
-            if args.kernel_timestamps:
-                gateways = [kernel.Gateway(emulator.info) for _ in range(direct_clients)]
-                time.sleep(1.0)  # HELLO, IDENTIFY, READY
-            else:
-                controls = [GatewayControl(emulator.info, args.control_compressed) for _ in range(direct_clients)]
-            emulator.control("DELETE", "/marker-writes")
-            cpu0 = B.cpu_seconds(host.pid)
-            switches0 = B.context_switches(host.pid)
-            emu_cpu0 = B.cpu_seconds(emulator.proc.pid)
-            machine0 = B.machine_ticks()
-            t0 = time.monotonic()
-            client0 = time.process_time()
-            if args.kernel_timestamps:
-                bodies = [(args.interval / 1000.0 * i / max(n, 1),
-                           {"model": "coze", "stream": True, "user": name,
-                            "messages": [{"role": "user", "content": f"measure {name}: tell me about lighthouses"}]})
-                          for i, name in enumerate(names)]
-                arrivals, per_stream, failures, ends = kernel.run(port, bodies, gateways)
-                counts.update(chunks=len(arrivals), streams=n - failures, errors=failures)
-                spans.extend((min(a.values()), max(a.values())) for a in per_stream if a)
-                direct = [gateway.connection.arrivals for gateway in gateways]
-            else:
-                asyncio.run(round_(port, names, "measure", args.interval / 1000.0, counts, spans, arrivals, *controls))
-                direct = [control.arrivals for control in controls]
-            wall = time.monotonic() - t0
-            client_cpu = time.process_time() - client0
-            cpu = B.cpu_seconds(host.pid) - cpu0
-            switches = B.context_switches(host.pid) - switches0
-            emu_cpu = B.cpu_seconds(emulator.proc.pid) - emu_cpu0
-            machine = B.machine_share(machine0, B.machine_ticks())
-            written = written_by_session(emulator.control("GET", "/marker-writes"))
-            to_bridge = first_writes(written, emulator.info["bridge_bot_user_id"])
-            if args.arrivals and args.kernel_timestamps:
-                Path(args.arrivals).write_text(json.dumps({
-                    "streams": n, "sse": [sorted(a.items()) for a in per_stream],
-                    "direct": [sorted(d.items()) for d in direct]}))
-            ms = sorted((seen - stamp) / 1e6 for stamp, seen in arrivals.items())
-            chunks = counts["chunks"]
-            row = {
-                "streams": n, "completed": counts["streams"], "errors": counts["errors"] + warm["errors"],
-                "chunks": chunks, "markers": len(ms), "peak_concurrent_streams": peak_concurrency(spans),
-                "p50_ms": B.percentile(ms, 50), "p99_ms": B.percentile(ms, 99), "max_ms": ms[-1] if ms else float("nan"),
-                "seconds": wall, "chunks_per_s": chunks / wall if wall else 0,
-                "host_cpu_s": cpu, "host_cpu_us_per_chunk": cpu / chunks * 1e6 if chunks else float("nan"),
-                "host_context_switches_per_chunk": switches / chunks if chunks else float("nan"),
-                "emulator_cpu_s": emu_cpu, "client_cpu_s": client_cpu, **machine,
-            }
-            from_write = sorted((seen - to_bridge[stamp]) / 1e6 for stamp, seen in arrivals.items() if stamp in to_bridge)
-            if from_write:
-                row.update({"from_write_edits": len(from_write), "from_write_p50_ms": B.percentile(from_write, 50),
-                            "from_write_p99_ms": B.percentile(from_write, 99), "from_write_max_ms": from_write[-1]})
-                own = written.get(gateways[0].connection.session_id) if args.kernel_timestamps and gateways else None
-                if own:
-                    direct_from_write = sorted((direct[0][stamp] - at) / 1e6 for stamp, at in own[1].items()
-                                               if stamp in direct[0])
-                    row.update({"direct_from_write_p50_ms": B.percentile(direct_from_write, 50),
-                                "direct_from_write_p99_ms": B.percentile(direct_from_write, 99)})
-            if args.kernel_timestamps:
-                # The first chunk of an answer takes another path than the rest (the handler waits
-                # for the turn's first event before the response head goes out): its own figure.
-                first_ms, later_ms = [], []
-                for a in per_stream:
-                    first = min(a, default=None)
-                    for stamp, seen in a.items():
-                        (first_ms if stamp == first else later_ms).append((seen - stamp) / 1e6)
-                first_ms.sort()
-                later_ms.sort()
-                # The answer's end: from its last chunk to `[DONE]`, which the bridge sends once the
-                # turn is stored (the core's commit) and its done event has reached the plugin.
-                end_ms = sorted((done - a[max(a)]) / 1e6 for a, done in zip(per_stream, ends) if a and done)
-                row.update({"first_chunks": len(first_ms), "first_p50_ms": B.percentile(first_ms, 50),
-                            "first_p99_ms": B.percentile(first_ms, 99),
-                            "later_p50_ms": B.percentile(later_ms, 50), "later_p99_ms": B.percentile(later_ms, 99),
-                            "done_answers": len(end_ms), "done_p50_ms": B.percentile(end_ms, 50),
-                            "done_p99_ms": B.percentile(end_ms, 99)})
-            control = direct[0] if direct else {}
-            if control:
-                floor = sorted((seen - stamp) / 1e6 for stamp, seen in control.items())
-                row.update({"control_edits": len(floor), "control_p50_ms": B.percentile(floor, 50),
-                            "control_p99_ms": B.percentile(floor, 99),
-                            "bridge_added_p50_ms": row["p50_ms"] - B.percentile(floor, 50),
-                            "bridge_added_p99_ms": row["p99_ms"] - B.percentile(floor, 99)})
-                paired = sorted((arrivals[stamp] - seen) / 1e6 for stamp, seen in control.items() if stamp in arrivals)
-                if paired:
-                    row.update({"paired_edits": len(paired), "per_edit_added_p50_ms": B.percentile(paired, 50),
-                                "per_edit_added_p99_ms": B.percentile(paired, 99),
-                                "per_edit_added_max_ms": paired[-1]})
-                if args.kernel_timestamps and paired:
-                    row.update(per_edit_by_place(per_stream, control))
-                if len(direct) > 1:
-                    twin = direct[1]
-                    apart = sorted(abs(twin[stamp] - seen) / 1e6 for stamp, seen in control.items() if stamp in twin)
-                    if apart:
-                        row.update({"twin_apart_p50_ms": B.percentile(apart, 50),
-                                    "twin_apart_p99_ms": B.percentile(apart, 99)})
+            # The figures of the target come from a round with nothing but the bridge's own
+            # traffic. A direct client makes the emulator write every edit once more (and its
+            # reader wake once more) on the same two CPUs, which in alternating runs raised the
+            # bridge's p99 by 10-30%: so it gets a round of its own, for the per-edit figures.
+            row = {"streams": n, **measure(args, emulator, host, port, names, "measure", direct_clients=0)}
+            row["errors"] += warm["errors"]
+            print_main_round(row)
+            if args.control:
+                compared = measure(args, emulator, host, port, names, "compare",
+                                   direct_clients=1 + args.calibrate)
+                row["errors"] += compared["errors"]
+                row.update({key: value for key, value in compared.items() if key.startswith(COMPARISON_KEYS)})
+                row["with_direct_clients"] = {key: compared.get(key) for key in (
+                    "chunks", "p50_ms", "p99_ms", "from_write_p50_ms", "from_write_p99_ms",
+                    "host_cpu_us_per_chunk", "emulator_cpu_s", "steal_pct")}
+                print_comparison_round(row, compared, direct_clients=1 + args.calibrate)
             rows.append(row)
-            print(f"{n:5d} streams: {row['completed']} done, {row['errors']} errors, "
-                  f"at most {row['peak_concurrent_streams']} streaming at once, {chunks} chunks "
-                  f"({row['markers']} edits) in {wall:.2f} s = {row['chunks_per_s']:.0f} chunks/s; "
-                  f"latency p50 {row['p50_ms']:.3f} ms, p99 {row['p99_ms']:.3f} ms, max {row['max_ms']:.3f} ms; "
-                  f"host CPU {cpu:.2f} s = {row['host_cpu_us_per_chunk']:.1f} us/chunk, "
-                  f"{row['host_context_switches_per_chunk']:.1f} context switches/chunk (emulator CPU {emu_cpu:.2f} s, client CPU {client_cpu:.2f} s); "
-                  f"machine {machine['busy_pct']:.0f}% busy, {machine['steal_pct']:.1f}% stolen by the hypervisor",
-                  flush=True)
-            if "first_chunks" in row:
-                print(f"       first chunk of each answer ({row['first_chunks']}): p50 {row['first_p50_ms']:.3f} ms, "
-                      f"p99 {row['first_p99_ms']:.3f} ms; later chunks: p50 {row['later_p50_ms']:.3f} ms, "
-                      f"p99 {row['later_p99_ms']:.3f} ms (end to end); last chunk to [DONE] ({row['done_answers']}): "
-                      f"p50 {row['done_p50_ms']:.3f} ms, p99 {row['done_p99_ms']:.3f} ms", flush=True)
-            if "from_write_edits" in row:
-                print(f"       from the emulator's write to the bridge's gateway connection ({row['from_write_edits']} edits): "
-                      f"p50 {row['from_write_p50_ms']:.3f} ms, p99 {row['from_write_p99_ms']:.3f} ms, "
-                      f"max {row['from_write_max_ms']:.3f} ms"
-                      + (f"; the direct client from its own write (loopback alone): p50 "
-                         f"{row['direct_from_write_p50_ms']:.3f} ms, p99 {row['direct_from_write_p99_ms']:.3f} ms"
-                         if "direct_from_write_p50_ms" in row else ""), flush=True)
-            if "control_edits" in row:
-                print(f"       direct gateway client (no bridge): {row['control_edits']} edits, p50 "
-                      f"{row['control_p50_ms']:.3f} ms, p99 {row['control_p99_ms']:.3f} ms -> bridge adds "
-                      f"p50 {row['bridge_added_p50_ms']:.3f} ms, p99 {row['bridge_added_p99_ms']:.3f} ms", flush=True)
-            if "paired_edits" in row:
-                print(f"       per edit, SSE arrival - direct client's arrival ({row['paired_edits']} edits): bridge adds "
-                      f"p50 {row['per_edit_added_p50_ms']:.3f} ms, p99 {row['per_edit_added_p99_ms']:.3f} ms, "
-                      f"max {row['per_edit_added_max_ms']:.3f} ms", flush=True)
-            if "place_first_p50_ms" in row:
-                print("       per edit by place in the answer: " + ", ".join(
-                    f"{place} p50 {row[f'place_{place}_p50_ms']:.3f} / p99 {row[f'place_{place}_p99_ms']:.3f} ms"
-                    for place in PLACES) + f"; of the slowest 1% ({row['slowest_edits']}): "
-                      f"{row['slowest_first']} first and {row['slowest_last']} last chunks", flush=True)
-            if "twin_apart_p99_ms" in row:
-                print(f"       calibration: two identical direct clients get the same edit p50 {row['twin_apart_p50_ms']:.3f} ms, "
-                      f"p99 {row['twin_apart_p99_ms']:.3f} ms apart", flush=True)
+
     finally:
         status = host.stop()
         emulator.stop()
