@@ -159,6 +159,33 @@ struct EngineLeftoverChannelTests {
         try await harness.stop()
     }
 
+    /// A thread parent's creation that Discord carried out but answered 502 was sent again: two
+    /// parents of that name. The recheck deletes the unused one and keeps the live parent's own
+    /// record, which must last until a thread is stored in it.
+    @Test func theCopyOfAThreadParentCreatedTwiceByARetryIsDeleted() async throws {
+        let harness = try await EngineHarness.start(
+            conversations: ConversationConfiguration(channelCapStrategy: .threads, maxChannelsPerGuild: 1),
+            options: EngineHarness.options(pendingChannelRecheck: .milliseconds(300)))
+        let bot = try #require(harness.bridge.bots.first)
+        let store = harness.bridge.store
+        _ = try await harness.bridge.createConversation(accessKey: EngineHarness.key, name: "first")
+        harness.emulator.failNextRequests(count: 1, status: 502, afterProcessing: true)
+        let parent = try await harness.bridge.threadParent(for: bot)
+        let parentName = "cozebridge-threads-1"
+        #expect(try await Self.channels(named: parentName, in: harness).count == 2)
+        let parentRecords = try store.pendingChannels().filter { $0.name == parentName }
+        #expect(parentRecords.count == 2)
+
+        #expect(await eventuallyTrue(timeout: .seconds(10)) {
+            (try? store.pendingChannels().filter { $0.name == parentName }.count) == 1
+        })
+        #expect(try await Self.channels(named: parentName, in: harness) == [parent])
+        let threaded = try await harness.bridge.createConversation(accessKey: EngineHarness.key, name: "threaded")
+        #expect(threaded.kind == .thread(parentChannelID: parent))
+        #expect(try store.pendingChannels().isEmpty)
+        try await harness.stop()
+    }
+
     /// The ids of the guild's channels called `name`, as the emulator's owner sees them.
     static func channels(named name: String, in harness: EngineHarness) async throws -> [Snowflake] {
         try await harness.inspector.guildChannels(guildID: harness.info.guildID)

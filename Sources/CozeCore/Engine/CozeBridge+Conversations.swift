@@ -327,15 +327,28 @@ extension CozeBridge {
         let pending = notePendingChannel(
             bot: bot, guild: bot.configuration.serverID, parent: bot.configuration.channelCategoryID, name: parentName,
             kind: .channel)
-        // A parent's record lives until a thread is stored in it, so a repeated request is not
-        // rechecked here (the recheck would forget the record).
-        let (id, _) = try await sendCreation(recordedAs: pending, describedAs: "creating a thread parent channel") { _ in
+        let (id, sentAgain) = try await sendCreation(recordedAs: pending, describedAs: "creating a thread parent channel") {
+            onServerErrorRetry in
             try await bot.listenerREST.createGuildChannel(
                 guildID: bot.configuration.serverID, name: parentName,
-                parentID: bot.configuration.channelCategoryID, auditLogReason: "cozebridge thread parent")
+                parentID: bot.configuration.channelCategoryID, auditLogReason: "cozebridge thread parent",
+                onServerErrorRetry: onServerErrorRetry)
         }
         addThreadParent(id, of: bot, pendingRecord: pending)
+        if sentAgain { recheckCopy(of: pending) }
         return id
+    }
+
+    /// A thread parent's creation was sent again after a server error, so Discord may have made
+    /// a first parent of that name that nothing uses. The parent's own record must live until a
+    /// thread is stored in it, so a copy of the record (same name, same start) is rechecked: the
+    /// recheck spares this run's parents and deletes the other one.
+    private func recheckCopy(of record: Int64?) {
+        guard let record, let original = try? store.pendingChannels().first(where: { $0.id == record }) else { return }
+        recheckLater(
+            try? store.addPendingChannel(
+                botIdentity: original.botIdentity, guildID: original.guildID, parentID: original.parentID,
+                name: original.name, kind: original.kind, atMilliseconds: original.startedAtMilliseconds))
     }
 
     /// Deletes least-recently-used idle conversation channels until one more fits under the cap.
