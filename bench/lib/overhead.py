@@ -276,7 +276,8 @@ def measure(args, emulator, host, port: int, names: list[str], tag: str, direct_
     if args.arrivals and args.kernel_timestamps and (direct_clients or not args.control):
         Path(args.arrivals).write_text(json.dumps({
             "streams": n, "sse": [sorted(a.items()) for a in per_stream],
-            "direct": [sorted(d.items()) for d in direct]}))
+            "direct": [sorted(d.items()) for d in direct], "written_to_bridge": sorted(to_bridge.items()),
+            "done": ends}))
     ms = sorted((seen - stamp) / 1e6 for stamp, seen in arrivals.items())
     chunks = counts["chunks"]
     row = {
@@ -418,7 +419,8 @@ def main() -> int:
                              "edit is the noise floor of the per-edit figure (it adds their load)")
     parser.add_argument("--arrivals", metavar="FILE",
                         help="write every measured edit as JSON (per stream: marker stamp -> SSE arrival; per "
-                             "direct client: stamp -> arrival; all in Unix ns) for a closer look at the tail "
+                             "direct client: stamp -> arrival; stamp -> the emulator's write to the bridge; per "
+                             "stream: when [DONE] arrived; all in Unix ns) for a closer look at the tail "
                              "(not with --aiohttp)")
     args = parser.parse_args()
     levels = [int(x) for x in args.streams.split(",")]
