@@ -169,7 +169,7 @@ final class CozeBotSimulator: Sendable {
             let added = extends ? String(content.dropFirst(markedPlain.count)) : content
             if !extends { markedSent = "" }
             markedPlain = content
-            markedSent += added + "[t=\(MarkerStampClock.shared.stamp())]"
+            markedSent += added + MarkerStampClock.shared.marker()
             return markedSent
         }
 

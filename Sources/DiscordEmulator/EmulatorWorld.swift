@@ -199,7 +199,7 @@ final class EmulatorWorld: @unchecked Sendable {
     func dispatchMessageLocked(_ event: String, _ record: MessageRecord) {
         var full: [UInt8]?
         var stripped: [UInt8]?
-        let marker = recordsMarkerWrites ? MarkerWriteLog.newestMarker(in: record.content) : nil
+        let marker = recordsMarkerWrites ? MarkerStampClock.newestMarker(in: record.content) : nil
         for session in sessions.values where !session.invalidated {
             let user = session.user
             if user.isBot && !session.intents.contains(.guildMessages) { continue }

@@ -28,3 +28,33 @@ final class MarkerStampClock: Sendable {
         }
     }
 }
+
+// MARK: - The marker's text
+
+extension MarkerStampClock {
+    /// A marker is `[t=NS]`, NS being a stamp in decimal; it follows the text an edit added.
+    private static let markerOpening = "[t="
+    private static let markerClosing: Character = "]"
+
+    /// A new stamp as the marker that follows an edit's new text.
+    func marker() -> String {
+        Self.markerOpening + String(stamp()) + String(Self.markerClosing)
+    }
+
+    /// The newest `[t=NS]` marker in `content` (the one its edit added), if any.
+    static func newestMarker(in content: String) -> UInt64? {
+        let bytes = Array(content.utf8)
+        let opening = Array(markerOpening.utf8)
+        var open = bytes.count - opening.count
+        while open >= 0 {
+            defer { open -= 1 }
+            guard bytes[open..<(open + opening.count)].elementsEqual(opening) else { continue }
+            let digits = bytes[(open + opening.count)...].prefix { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
+            guard digits.endIndex < bytes.count, bytes[digits.endIndex] == markerClosing.asciiValue,
+                let value = UInt64(String(decoding: digits, as: UTF8.self))
+            else { continue }
+            return value
+        }
+        return nil
+    }
+}

@@ -67,21 +67,4 @@ final class MarkerWriteLog: Sendable {
             return ["sessions": .array(sessions), "dropped": JSONValue(state.dropped)]
         }
     }
-
-    /// The newest `[t=NS]` marker in `content` (the one its edit added), if any.
-    static func newestMarker(in content: String) -> UInt64? {
-        let bytes = Array(content.utf8)
-        var open = bytes.count - 3
-        while open >= 0 {
-            defer { open -= 1 }
-            guard bytes[open] == UInt8(ascii: "["), bytes[open + 1] == UInt8(ascii: "t"), bytes[open + 2] == UInt8(ascii: "=")
-            else { continue }
-            let digits = bytes[(open + 3)...].prefix { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
-            guard digits.endIndex < bytes.count, bytes[digits.endIndex] == UInt8(ascii: "]"),
-                let value = UInt64(String(decoding: digits, as: UTF8.self))
-            else { continue }
-            return value
-        }
-        return nil
-    }
 }

@@ -27,6 +27,14 @@ struct MarkerStampClockTests {
         #expect(Set(stamps).count == 4_000)
     }
 
+    @Test func aMarkerIsItsStampInBracketsAndReadsBackAsTheNewest() {
+        let clock = MarkerStampClock(now: { 1_700_000_000_123_456_789 })
+        let first = clock.marker()
+        let second = clock.marker()
+        #expect(first == "[t=1700000000123456789]")
+        #expect(MarkerStampClock.newestMarker(in: "Hello" + first + " world" + second) == 1_700_000_000_123_456_790)
+    }
+
     @Test func theSharedClockFollowsTheWallClock() {
         // Against the millisecond clock: a stamp in another unit or from another clock fails.
         let before = WallClock.unixMilliseconds()

@@ -6,13 +6,13 @@ import Testing
 @Suite("MarkerWriteLog")
 struct MarkerWriteLogTests {
     @Test func theNewestMarkerIsTheLastWellFormedOne() {
-        #expect(MarkerWriteLog.newestMarker(in: "Hello[t=12] world[t=345]") == 345)
-        #expect(MarkerWriteLog.newestMarker(in: "Hello[t=12] world [t=] [t=9 [x=7] [t=abc]") == 12)
-        #expect(MarkerWriteLog.newestMarker(in: "[t=7]") == 7)
-        #expect(MarkerWriteLog.newestMarker(in: "a [t=5] then [t=99999999999999999999999]") == 5)
-        #expect(MarkerWriteLog.newestMarker(in: "no marker at all") == nil)
-        #expect(MarkerWriteLog.newestMarker(in: "") == nil)
-        #expect(MarkerWriteLog.newestMarker(in: "ünïcödé [t=42] ✓") == 42)
+        #expect(MarkerStampClock.newestMarker(in: "Hello[t=12] world[t=345]") == 345)
+        #expect(MarkerStampClock.newestMarker(in: "Hello[t=12] world [t=] [t=9 [x=7] [t=abc]") == 12)
+        #expect(MarkerStampClock.newestMarker(in: "[t=7]") == 7)
+        #expect(MarkerStampClock.newestMarker(in: "a [t=5] then [t=99999999999999999999999]") == 5)
+        #expect(MarkerStampClock.newestMarker(in: "no marker at all") == nil)
+        #expect(MarkerStampClock.newestMarker(in: "") == nil)
+        #expect(MarkerStampClock.newestMarker(in: "ünïcödé [t=42] ✓") == 42)
     }
 
     @Test func writesBeyondTheCapacityAreCountedAsDroppedUntilCleared() {
@@ -47,7 +47,7 @@ struct MarkerWriteLogTests {
                 probe, coze: info.cozeBotUserID, isDone: EmulatorCozeScenarioTests.untilButtons)
             let replies = events.filter { $0.name != "TYPING_START" }
             readBy[session] = WallClock.unixNanoseconds()
-            markersBy[session] = try replies.map { try #require(MarkerWriteLog.newestMarker(in: $0.data["content"]?.stringValue ?? "")) }
+            markersBy[session] = try replies.map { try #require(MarkerStampClock.newestMarker(in: $0.data["content"]?.stringValue ?? "")) }
         }
         #expect(markersBy[bridgeSession]?.count == chunks)
 
