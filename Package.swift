@@ -37,6 +37,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         // The emulator's gateway sessions in identification order (OrderedDictionary).
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        // HTTP response heads in the http plugin's handler tests (Hummingbird's HTTP vocabulary).
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // System zlib, for gateway `zlib-stream` transport compression (both directions).
@@ -175,11 +177,16 @@ let package = Package(
             dependencies: ["CozeBridgePluginKit", "DiscordWire"],
             path: "plugins-example/http/Requests"
         ),
-        // The task executor that keeps a streamed response on its connection's event loop: its own
-        // module so that a test target can link it without the plugin's export list.
+        // The http plugin's event-loop pieces: the task executor that keeps a streamed response on
+        // its connection's event loop, and the handler that sends a streamed response's head with
+        // its first part. Their own module, so that a test target can link them without the
+        // plugin's export list.
         .target(
             name: "CozeBridgeEventLoopExecutor",
-            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+            ],
             path: "plugins-example/http/EventLoopExecutor"
         ),
         // Operator tool for the conversation store (list, legacy import) and the crash-test writer.
@@ -250,6 +257,9 @@ let package = Package(
                 "CozeBridgeEventLoopExecutor",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
     ]

@@ -13,8 +13,11 @@ extension HTTPServerBuilder {
     /// loop as the task executor, the first event resumes the handler where the head and the
     /// chunk are written. Work that can take long on a large body (decoding, token counting) leaves
     /// the loop on its own (``OffLoop``).
-    static func http1OnConnectionLoop(configuration: HTTP1Channel.Configuration = .init()) -> HTTPServerBuilder {
-        .init { responder in
+    ///
+    /// A streamed response's head leaves with its first part (``ResponseHeadFlushDeferral``).
+    static func http1OnConnectionLoop() -> HTTPServerBuilder {
+        let configuration = HTTP1Channel.Configuration(additionalChannelHandlers: [ResponseHeadFlushDeferral()])
+        return .init { responder in
             HTTP1Channel(
                 responder: { request, writer, channel in
                     var pending: ResponseWriter? = consume writer
