@@ -303,7 +303,11 @@ extension CozeBridge {
                     accessKey: accessKey, name: name, botIdentity: bot.identity, guildID: guild, channelID: threadID,
                     kind: .thread(parentChannelID: parent)))
             // The stored thread now names its parent: the parent is no longer at risk of being lost.
-            forgetPendingChannel(takeThreadParentRecord(parent))
+            // Its record is settled like a channel's: a creation sent again after a server error
+            // may have left a first parent of that name, which the recheck deletes.
+            if let parentRecord = takeThreadParentRecord(parent) {
+                settlePendingChannel(parentRecord.record, sentAgain: parentRecord.sentAgain)
+            }
             return conversation
         } catch {
             _ = try? await bot.listenerREST.deleteChannel(threadID)
@@ -334,21 +338,9 @@ extension CozeBridge {
                 parentID: bot.configuration.channelCategoryID, auditLogReason: "cozebridge thread parent",
                 onServerErrorRetry: onServerErrorRetry)
         }
-        addThreadParent(id, of: bot, pendingRecord: pending)
-        if sentAgain { recheckCopy(of: pending) }
+        // The record is settled once a thread is stored in the parent (see `createThread`).
+        addThreadParent(id, of: bot, pendingRecord: pending, sentAgain: sentAgain)
         return id
-    }
-
-    /// A thread parent's creation was sent again after a server error, so Discord may have made
-    /// a first parent of that name that nothing uses. The parent's own record must live until a
-    /// thread is stored in it, so a copy of the record (same name, same start) is rechecked: the
-    /// recheck spares this run's parents and deletes the other one.
-    private func recheckCopy(of record: Int64?) {
-        guard let record, let original = try? store.pendingChannels().first(where: { $0.id == record }) else { return }
-        recheckLater(
-            try? store.addPendingChannel(
-                botIdentity: original.botIdentity, guildID: original.guildID, parentID: original.parentID,
-                name: original.name, kind: original.kind, atMilliseconds: original.startedAtMilliseconds))
     }
 
     /// Deletes least-recently-used idle conversation channels until one more fits under the cap.

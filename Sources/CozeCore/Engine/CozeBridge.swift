@@ -49,8 +49,9 @@ public final class CozeBridge: Sendable {
         /// Thread parent channels made this run, per bot identity: a parent whose threads were
         /// all deleted is absent from the store but still worth filling.
         var threadParents: [String: [Snowflake]] = [:]
-        /// The pending-channel records of thread parents made this run that hold no stored thread yet.
-        var threadParentRecords: [Snowflake: Int64] = [:]
+        /// The pending-channel records of thread parents made this run that hold no stored thread
+        /// yet, and whether each parent's creation was sent again after a server error.
+        var threadParentRecords: [Snowflake: (record: Int64, sentAgain: Bool)] = [:]
     }
 
     private enum Phase { case idle, running, stopped }
@@ -201,15 +202,16 @@ public final class CozeBridge: Sendable {
 
     func threadParents(of bot: BridgeBot) -> [Snowflake] { state.withLock { $0.threadParents[bot.identity] ?? [] } }
 
-    func addThreadParent(_ id: Snowflake, of bot: BridgeBot, pendingRecord: Int64?) {
+    func addThreadParent(_ id: Snowflake, of bot: BridgeBot, pendingRecord: Int64?, sentAgain: Bool) {
         state.withLock { state in
             state.threadParents[bot.identity, default: []].append(id)
-            if let pendingRecord { state.threadParentRecords[id] = pendingRecord }
+            if let pendingRecord { state.threadParentRecords[id] = (pendingRecord, sentAgain) }
         }
     }
 
-    /// The pending record of thread parent `id` if it still has one; it has none afterwards.
-    func takeThreadParentRecord(_ id: Snowflake) -> Int64? {
+    /// The pending record of thread parent `id` if it still has one, and whether its creation was
+    /// sent again; it has none afterwards.
+    func takeThreadParentRecord(_ id: Snowflake) -> (record: Int64, sentAgain: Bool)? {
         state.withLock { $0.threadParentRecords.removeValue(forKey: id) }
     }
 
