@@ -231,9 +231,11 @@ COMPARISON_KEYS = ("control_", "bridge_added_", "paired_", "per_edit_", "place_"
                    "direct_from_write_")
 
 
-def measure(args, emulator, host, port: int, names: list[str], tag: str, direct_clients: int) -> dict:
+def measure(args, emulator, host, port: int, names: list[str], tag: str, direct_clients: int,
+            arrivals_file: str | None = None) -> dict:
     """One measured round: every conversation streams one answer of `args.chunks` renderings while
-    `direct_clients` gateway clients of their own receive the same edits; returns its figures."""
+    `direct_clients` gateway clients of their own receive the same edits; returns its figures, and
+    writes every measured edit to `arrivals_file` (see `--arrivals`) when given."""
     n = len(names)
     counts = {"chunks": 0, "streams": 0, "errors": 0}
     spans: list[tuple[int, int]] = []
@@ -273,8 +275,8 @@ def measure(args, emulator, host, port: int, names: list[str], tag: str, direct_
     machine = B.machine_share(machine0, B.machine_ticks())
     written = written_by_session(emulator.control("GET", "/marker-writes"))
     to_bridge = first_writes(written, emulator.info["bridge_bot_user_id"])
-    if args.arrivals and args.kernel_timestamps and (direct_clients or not args.control):
-        Path(args.arrivals).write_text(json.dumps({
+    if arrivals_file and args.kernel_timestamps:
+        Path(arrivals_file).write_text(json.dumps({
             "streams": n, "sse": [sorted(a.items()) for a in per_stream],
             "direct": [sorted(d.items()) for d in direct], "written_to_bridge": sorted(to_bridge.items()),
             "done": ends}))
@@ -362,7 +364,7 @@ def print_main_round(row: dict) -> None:
               f"max {row['from_write_max_ms']:.3f} ms", flush=True)
 
 
-def print_comparison_round(row: dict, compared: dict, direct_clients: int) -> None:
+def print_comparison_round(compared: dict, direct_clients: int) -> None:
     """The second round's figures: the same answers again, with the direct client(s) listening."""
     clients = "a direct gateway client" if direct_clients == 1 else f"{direct_clients} direct gateway clients"
     print(f"       again with {clients} (their load included): end to end p50 {compared['p50_ms']:.3f} ms, "
@@ -370,24 +372,24 @@ def print_comparison_round(row: dict, compared: dict, direct_clients: int) -> No
           f"p99 {compared.get('from_write_p99_ms', float('nan')):.3f} ms; host CPU "
           f"{compared['host_cpu_us_per_chunk']:.1f} us/chunk, emulator CPU {compared['emulator_cpu_s']:.2f} s; "
           f"{compared['steal_pct']:.1f}% stolen"
-          + (f"; the direct client from its own write (loopback alone): p50 {row['direct_from_write_p50_ms']:.3f} ms, "
-             f"p99 {row['direct_from_write_p99_ms']:.3f} ms" if "direct_from_write_p50_ms" in row else ""), flush=True)
-    if "control_edits" in row:
-        print(f"       direct gateway client (no bridge): {row['control_edits']} edits, p50 "
-              f"{row['control_p50_ms']:.3f} ms, p99 {row['control_p99_ms']:.3f} ms -> bridge adds "
-              f"p50 {row['bridge_added_p50_ms']:.3f} ms, p99 {row['bridge_added_p99_ms']:.3f} ms", flush=True)
-    if "paired_edits" in row:
-        print(f"       per edit, SSE arrival - direct client's arrival ({row['paired_edits']} edits): bridge adds "
-              f"p50 {row['per_edit_added_p50_ms']:.3f} ms, p99 {row['per_edit_added_p99_ms']:.3f} ms, "
-              f"max {row['per_edit_added_max_ms']:.3f} ms", flush=True)
-    if "place_first_p50_ms" in row:
+          + (f"; the direct client from its own write (loopback alone): p50 {compared['direct_from_write_p50_ms']:.3f} ms, "
+             f"p99 {compared['direct_from_write_p99_ms']:.3f} ms" if "direct_from_write_p50_ms" in compared else ""), flush=True)
+    if "control_edits" in compared:
+        print(f"       direct gateway client (no bridge): {compared['control_edits']} edits, p50 "
+              f"{compared['control_p50_ms']:.3f} ms, p99 {compared['control_p99_ms']:.3f} ms -> bridge adds "
+              f"p50 {compared['bridge_added_p50_ms']:.3f} ms, p99 {compared['bridge_added_p99_ms']:.3f} ms", flush=True)
+    if "paired_edits" in compared:
+        print(f"       per edit, SSE arrival - direct client's arrival ({compared['paired_edits']} edits): bridge adds "
+              f"p50 {compared['per_edit_added_p50_ms']:.3f} ms, p99 {compared['per_edit_added_p99_ms']:.3f} ms, "
+              f"max {compared['per_edit_added_max_ms']:.3f} ms", flush=True)
+    if "place_first_p50_ms" in compared:
         print("       per edit by place in the answer: " + ", ".join(
-            f"{place} p50 {row[f'place_{place}_p50_ms']:.3f} / p99 {row[f'place_{place}_p99_ms']:.3f} ms"
-            for place in PLACES) + f"; of the slowest 1% ({row['slowest_edits']}): "
-              f"{row['slowest_first']} first and {row['slowest_last']} last chunks", flush=True)
-    if "twin_apart_p99_ms" in row:
-        print(f"       calibration: two identical direct clients get the same edit p50 {row['twin_apart_p50_ms']:.3f} ms, "
-              f"p99 {row['twin_apart_p99_ms']:.3f} ms apart", flush=True)
+            f"{place} p50 {compared[f'place_{place}_p50_ms']:.3f} / p99 {compared[f'place_{place}_p99_ms']:.3f} ms"
+            for place in PLACES) + f"; of the slowest 1% ({compared['slowest_edits']}): "
+              f"{compared['slowest_first']} first and {compared['slowest_last']} last chunks", flush=True)
+    if "twin_apart_p99_ms" in compared:
+        print(f"       calibration: two identical direct clients get the same edit p50 {compared['twin_apart_p50_ms']:.3f} ms, "
+              f"p99 {compared['twin_apart_p99_ms']:.3f} ms apart", flush=True)
 
 
 def main() -> int:
@@ -450,18 +452,21 @@ def main() -> int:
             # traffic. A direct client makes the emulator write every edit once more (and its
             # reader wake once more) on the same two CPUs, which in alternating runs raised the
             # bridge's p99 by 10-30%: so it gets a round of its own, for the per-edit figures.
-            row = {"streams": n, **measure(args, emulator, host, port, names, "measure", direct_clients=0)}
+            # --arrivals: from the round with the direct clients when there is one (it holds
+            # their arrivals too).
+            row = {"streams": n, **measure(args, emulator, host, port, names, "measure", direct_clients=0,
+                                           arrivals_file=None if args.control else args.arrivals)}
             row["errors"] += warm["errors"]
             print_main_round(row)
             if args.control:
                 compared = measure(args, emulator, host, port, names, "compare",
-                                   direct_clients=1 + args.calibrate)
+                                   direct_clients=1 + args.calibrate, arrivals_file=args.arrivals)
                 row["errors"] += compared["errors"]
                 row.update({key: value for key, value in compared.items() if key.startswith(COMPARISON_KEYS)})
                 row["with_direct_clients"] = {key: compared.get(key) for key in (
                     "chunks", "p50_ms", "p99_ms", "from_write_p50_ms", "from_write_p99_ms",
                     "host_cpu_us_per_chunk", "emulator_cpu_s", "steal_pct")}
-                print_comparison_round(row, compared, direct_clients=1 + args.calibrate)
+                print_comparison_round(compared, direct_clients=1 + args.calibrate)
             rows.append(row)
 
     finally:
